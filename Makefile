@@ -1,0 +1,60 @@
+# Two commands: `make run` (set up everything and serve on the embedded default) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 8000
+
+.PHONY: run setup install test test-services lint format migrations bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# A local .env with a fresh secret key, made once and never overwritten.
+.env:
+	@sed "s/^SECRET_KEY=.*/SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')/" .env.example > .env
+	@echo "Wrote .env (local settings; edit it to point at PostgreSQL, Redis or SMTP)."
+
+setup: install .env
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_laws
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py ensure_login
+
+run: setup
+	$(BIN)/python manage.py devserver --port $(PORT)
+
+# The whole suite on the configured database (SQLite unless DATABASE_URL is set).
+test: install
+	$(BIN)/python -m pytest
+
+# The suite against the local PostgreSQL and Redis (what .ci/run does as its second pass).
+test-services: install
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/foia REDIS_URL=redis://127.0.0.1:6379/15 \
+		$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Before the first release the schema lives in one initial migration; hand-written ones (0002_*) are kept.
+migrations: install
+	@mkdir -p var/keep && (mv foia/migrations/0002_*.py var/keep/ 2>/dev/null || true)
+	rm -f foia/migrations/0001_initial.py
+	SECRET_KEY=x $(BIN)/python manage.py makemigrations foia --name initial
+	@(mv var/keep/0002_*.py foia/migrations/ 2>/dev/null || true)
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf var/test .pytest_cache

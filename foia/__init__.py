@@ -1,0 +1,5 @@
+"""Public-records request campaigns for newsrooms."""
+
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,79 @@
+"""Agencies that receive requests."""
+
+import re
+import unicodedata
+
+from django.db import models
+from django.db.models import Q
+
+
+class AgencyKind(models.TextChoices):
+    POLICE = "police", "Police department"
+    SHERIFF = "sheriff", "Sheriff's office"
+    PUBLIC_SAFETY = "public_safety", "Public safety department"
+    STATE_POLICE = "state_police", "State police"
+    CITY = "city", "City or town government"
+    COUNTY = "county", "County government"
+    STATE_AGENCY = "state_agency", "State agency"
+    FEDERAL = "federal", "Federal agency"
+    OTHER = "other", "Other"
+
+
+def normalize_agency_name(name: str) -> str:
+    """A key for "the same agency": case, accents, punctuation and spacing ignored."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9]+", " ", text.lower())
+    return " ".join(text.split())
+
+
+class AgencyQuerySet(models.QuerySet):
+    def needing_contact(self):
+        """Agencies with no way to send them a request yet."""
+        return self.filter(email="", portal_url="", address="", fax="")
+
+    def with_contact(self):
+        return self.exclude(email="", portal_url="", address="", fax="")
+
+
+class Agency(models.Model):
+    name = models.CharField(max_length=300, help_text='e.g. "Auburn Hills Police Department"')
+    normalized_name = models.CharField(max_length=300, editable=False, db_index=True)
+    state = models.CharField(
+        max_length=2, help_text='Jurisdiction whose law applies: postal code, or "US" for federal agencies.'
+    )
+    city = models.CharField(max_length=120, blank=True)
+    county = models.CharField(max_length=120, blank=True)
+    kind = models.CharField(max_length=20, choices=AgencyKind.choices, default=AgencyKind.POLICE)
+    email = models.EmailField(blank=True, help_text="Records officer's address, e.g. foia@city.gov")
+    portal_url = models.URLField(blank=True, max_length=500, help_text="Online records portal, if any.")
+    portal_name = models.CharField(max_length=120, blank=True, help_text='e.g. "NextRequest", "GovQA"')
+    address = models.TextField(blank=True, help_text="Postal address, several lines.")
+    phone = models.CharField(max_length=40, blank=True)
+    fax = models.CharField(max_length=40, blank=True)
+    notes = models.TextField(blank=True)
+    extra = models.JSONField(
+        default=dict, blank=True, help_text="Columns from an import this model has no field for."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AgencyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["state", "name"]
+        verbose_name_plural = "agencies"
+        constraints = [
+            models.UniqueConstraint(fields=["normalized_name", "state"], name="agency_unique_name_state"),
+            models.CheckConstraint(condition=~Q(normalized_name=""), name="agency_name_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.state})"
+
+    def save(self, *args, **kwargs):
+        self.normalized_name = normalize_agency_name(self.name)
+        super().save(*args, **kwargs)
+
+    @property
+    def needs_contact(self) -> bool:
+        return not (self.email or self.portal_url or self.address or self.fax)

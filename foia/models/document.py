@@ -1,0 +1,82 @@
+"""Files that come back: stored once by content hash, linked to every request they arrived on."""
+
+from django.conf import settings
+from django.db import models
+
+
+class DocumentKind(models.TextChoices):
+    CONTRACT = "contract", "Contract"
+    MOU = "mou", "MOU"
+    SCRIPT = "script", "Script / talking points"
+    POLICY = "policy", "Policy"
+    CORRESPONDENCE = "correspondence", "Correspondence"
+    INVOICE = "invoice", "Invoice / fee letter"
+    DENIAL = "denial", "Denial"
+    OTHER = "other", "Other"
+
+
+class ExtractionStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for text extraction"
+    DONE = "done", "Text extracted"
+    NEEDS_OCR = "needs_ocr", "Needs OCR (no text layer)"
+    FAILED = "failed", "Extraction failed"
+    NO_TEXT = "no_text", "No text in this kind of file"
+
+
+class Document(models.Model):
+    sha256 = models.CharField(max_length=64, unique=True)
+    file = models.FileField(upload_to="documents/%Y/%m/")
+    size = models.PositiveBigIntegerField()
+    mime_type = models.CharField(max_length=120, help_text="Decided from the content, not the name.")
+    original_name = models.CharField(max_length=255, help_text="The first name it arrived under, cleaned.")
+    kind = models.CharField(max_length=16, choices=DocumentKind.choices, default=DocumentKind.OTHER)
+    suggested_kind = models.CharField(max_length=16, choices=DocumentKind.choices, blank=True)
+    extraction_status = models.CharField(
+        max_length=10, choices=ExtractionStatus.choices, default=ExtractionStatus.PENDING
+    )
+    extraction_error = models.TextField(blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class RequestDocument(models.Model):
+    """A document as it arrived on one request (the same file on two requests is two links)."""
+
+    request = models.ForeignKey("foia.RecordsRequest", on_delete=models.CASCADE, related_name="documents")
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="links")
+    communication = models.ForeignKey(
+        "foia.Communication", null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    filename = models.CharField(max_length=255)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-added_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "document"], name="document_once_per_request")
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class DocumentPage(models.Model):
+    """Extracted text of one page, so a search hit points to its page."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="pages")
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["document", "number"]
+        constraints = [models.UniqueConstraint(fields=["document", "number"], name="page_once")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} p.{self.number}"

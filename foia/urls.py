@@ -1,0 +1,22 @@
+"""URLs: each area's views module owns its own patterns."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from .views import agencies, campaigns, core, dashboard, documents, letters, requests
+
+urlpatterns = [
+    path("", dashboard.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", core.healthz, name="healthz"),
+    path("agencies/", include(agencies.urlpatterns)),
+    path("campaigns/", include(campaigns.urlpatterns)),
+    path("letters/", include(letters.urlpatterns)),
+    path("requests/", include(requests.urlpatterns)),
+    path("", include(documents.urlpatterns)),
+    path("dashboard/", include(dashboard.urlpatterns)),
+    path("api/", include("foia.api.urls")),
+    path("admin/", admin.site.urls),
+]

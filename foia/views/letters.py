@@ -1,0 +1,3 @@
+"""Pages for letters."""
+
+urlpatterns: list = []
