@@ -1,4 +1,7 @@
-"""The Celery application; configuration comes from Django settings (CELERY_* names)."""
+"""The Celery application; configuration comes from Django settings (CELERY_* names).
+
+The beat schedule is kept here in code, one entry per periodic scan; each scan only enqueues small tasks.
+"""
 
 import os
 
@@ -9,3 +12,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foia.settings")
 app = Celery("foia")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Each area adds its periodic scans here, e.g.
+    # "reminders-scan": {"task": "foia.tasks.reminders.scan", "schedule": crontab(minute="*/15")},
+}

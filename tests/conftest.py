@@ -59,3 +59,161 @@ def _media_in_tmp(settings, tmp_path):
     """Every test stores files under its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+
+
+# --- Real services: a Celery worker process and an SMTP server on loopback -------------------------------
+
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url_for_subprocess() -> str:
+    """The URL of the test database, so a worker process works on the same rows as the test."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """A `celery worker` subprocess; `kill()` is a hard kill (SIGKILL), `stop()` a warm shutdown."""
+
+    def __init__(self, env: dict, log_path: Path, concurrency: int, name: str):
+        self.log_path = log_path
+        self._log = open(log_path, "w")  # noqa: SIM115
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "celery", "-A", "foia", "worker", "--loglevel=INFO", "--pool=prefork",
+             f"--concurrency={concurrency}", "--without-mingle", "--without-gossip", "--without-heartbeat",
+             "-n", f"{name}@%h"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if " ready." in self.log():
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Celery worker exited early:\n{self.log()}")
+            time.sleep(0.2)
+        raise RuntimeError(f"Celery worker not ready after {timeout}s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+    def kill(self) -> None:
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
+def wait_until(predicate, timeout: float = 60, interval: float = 0.2, message: str = "condition"):
+    """Poll `predicate` until it returns something truthy; fail with `message` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"Timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture
+def start_worker(transactional_db, settings, tmp_path):
+    """Start real Celery worker processes against the test database and the configured broker.
+
+    Tests that use it must commit their data (transactional_db), since the worker is another process.
+    Extra environment (EMAIL_URL of a test SMTP server, say) is passed as keyword arguments.
+    """
+    from foia.celery import app
+
+    app.control.purge()
+    workers: list[WorkerProcess] = []
+
+    def start(concurrency: int = 1, **extra_env) -> WorkerProcess:
+        env = os.environ.copy()
+        env.update(
+            DJANGO_SETTINGS_MODULE="tests.settings",
+            DATABASE_URL=database_url_for_subprocess(),
+            MEDIA_ROOT=str(settings.MEDIA_ROOT),
+            EMAIL_FILE_PATH=str(settings.EMAIL_FILE_PATH),
+        )
+        env.update({key: str(value) for key, value in extra_env.items()})
+        worker = WorkerProcess(env, tmp_path / f"worker{len(workers)}.log", concurrency, f"w{len(workers)}")
+        workers.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+    app.control.purge()
+
+
+class SMTPSink:
+    """A real SMTP server on loopback that keeps every message it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802
+                import email
+                from email import policy
+
+                message = email.message_from_bytes(envelope.content, policy=policy.default)
+                sink.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
+                                      "message": message})
+                return "250 Message accepted for delivery"
+
+        import socket
+
+        with socket.socket() as probe:  # a free port on loopback
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.controller.stop()
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """Point Django's email at a real SMTP server on loopback; `smtp_server.messages` holds what arrived."""
+    server = SMTPSink()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    server.stop()
