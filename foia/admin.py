@@ -50,7 +50,16 @@ class CampaignAdmin(admin.ModelAdmin):
 class RequestEventInline(admin.TabularInline):
     model = models.RequestEvent
     extra = 0
-    readonly_fields = ("kind", "from_status", "to_status", "due_before", "due_after", "message", "actor", "created_at")
+    readonly_fields = (
+        "kind",
+        "from_status",
+        "to_status",
+        "due_before",
+        "due_after",
+        "message",
+        "actor",
+        "created_at",
+    )
     can_delete = False
 
 

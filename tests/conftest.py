@@ -81,7 +81,9 @@ def database_url_for_subprocess() -> str:
         return f"sqlite:///{db['NAME']}"
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    return (
+        f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    )
 
 
 class WorkerProcess:
@@ -91,10 +93,27 @@ class WorkerProcess:
         self.log_path = log_path
         self._log = open(log_path, "w")  # noqa: SIM115
         self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "celery", "-A", "foia", "worker", "--loglevel=INFO", "--pool=prefork",
-             f"--concurrency={concurrency}", "--without-mingle", "--without-gossip", "--without-heartbeat",
-             "-n", f"{name}@%h"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "foia",
+                "worker",
+                "--loglevel=INFO",
+                "--pool=prefork",
+                f"--concurrency={concurrency}",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+                "-n",
+                f"{name}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def log(self) -> str:
@@ -185,8 +204,9 @@ class SMTPSink:
                 from email import policy
 
                 message = email.message_from_bytes(envelope.content, policy=policy.default)
-                sink.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
-                                      "message": message})
+                sink.messages.append(
+                    {"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message}
+                )
                 return "250 Message accepted for delivery"
 
         import socket

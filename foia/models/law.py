@@ -77,7 +77,8 @@ class ClosedDay(models.Model):
     law = models.ForeignKey(Law, on_delete=models.CASCADE, related_name="closed_days")
     date = models.DateField()
     closed = models.BooleanField(
-        default=True, help_text="Checked: offices are closed that day. Unchecked: open despite a legal holiday."
+        default=True,
+        help_text="Checked: offices are closed that day. Unchecked: open despite a legal holiday.",
     )
     reason = models.CharField(max_length=200, help_text='e.g. "Governor closed state offices (storm)"')
 

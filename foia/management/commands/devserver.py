@@ -20,14 +20,35 @@ class Command(BaseCommand):
 
         python = sys.executable
         commands = {
-            "worker": [python, "-m", "celery", "-A", "foia", "worker", "--loglevel=INFO",
-                       f"--concurrency={concurrency}", "--without-mingle", "--without-gossip"],
-            "beat": [python, "-m", "celery", "-A", "foia", "beat", "--loglevel=INFO",
-                     "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "foia",
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={concurrency}",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "foia",
+                "beat",
+                "--loglevel=INFO",
+                "-s",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ],
             "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         }
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
-        self.stdout.write(self.style.SUCCESS(f"Serving on http://127.0.0.1:{port}/  (Ctrl-C stops everything)"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Serving on http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
+        )
         self.stdout.write(f"Broker: {settings.CELERY_BROKER_URL}")
         stopping = False
 
