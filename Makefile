@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
 
-.PHONY: run setup install test test-services lint format migrations bench clean
+.PHONY: run setup install browser test test-services lint format migrations bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,12 +29,22 @@ setup: install .env
 run: setup
 	$(BIN)/python manage.py devserver --port $(PORT)
 
+# Browser tests drive Debian's Chromium (never a downloaded browser); install it once when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's chromium for the browser tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's Chromium: sudo apt-get install chromium"; exit 1; \
+	  fi; }
+
 # The whole suite on the configured database (SQLite unless DATABASE_URL is set).
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 # The suite against the local PostgreSQL and Redis (what .ci/run does as its second pass).
-test-services: install
+test-services: install browser
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/foia REDIS_URL=redis://127.0.0.1:6379/15 \
 		$(BIN)/python -m pytest
 
