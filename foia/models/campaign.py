@@ -50,6 +50,8 @@ class Campaign(models.Model):
         default=60, help_text="Staggered sending: at most this many emails per hour."
     )
     agencies = models.ManyToManyField("foia.Agency", related_name="campaigns", blank=True)
+    # Letters area: the next tracking number; only ever increases, so a number is never reused.
+    tracking_next = models.PositiveIntegerField(default=1, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns"
     )

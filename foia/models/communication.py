@@ -50,6 +50,9 @@ class Communication(models.Model):
     delivery_state = models.CharField(max_length=8, choices=DeliveryState.choices, blank=True)
     delivery_error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Letters area: staggered sending; a pending email goes out at or after this time (read by the
+    # foia.tasks.letters.scan_sends beat scan).
+    scheduled_for = models.DateTimeField(null=True, blank=True, db_index=True)
     occurred_at = models.DateTimeField(help_text="When it was sent or received.", db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -41,6 +41,7 @@ class SendMethod(models.TextChoices):
 class LetterState(models.TextChoices):
     NONE = "", "Not generated"
     QUEUED = "queued", "Queued"
+    WORKING = "working", "Rendering"
     READY = "ready", "Ready"
     FAILED = "failed", "Failed"
 
@@ -65,6 +66,8 @@ class RecordsRequest(models.Model):
     letter_error = models.TextField(blank=True)
     letter_generated_at = models.DateTimeField(null=True, blank=True)
     letter_frozen_at = models.DateTimeField(null=True, blank=True)
+    # Letters area: when a task claimed the PDF rendering (a stale claim may be taken over).
+    letter_claimed_at = models.DateTimeField(null=True, blank=True)
 
     # Sending.
     send_method = models.CharField(max_length=8, choices=SendMethod.choices, blank=True)
