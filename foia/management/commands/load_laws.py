@@ -1,0 +1,33 @@
+"""Load (create or update) the public-records law of every jurisdiction from a CSV file."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from foia.laws import DEFAULT_LAWS_FILE, LawFileError, laws_load
+
+
+class Command(BaseCommand):
+    help = "Validate and load law rows (one per jurisdiction) from foia/data/laws.csv or --file PATH."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--file", type=Path, default=DEFAULT_LAWS_FILE, help="CSV file of law rows.")
+
+    def handle(self, *args, file: Path, **options):
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CommandError(f"{file}: no such file") from None
+        except UnicodeDecodeError as error:
+            raise CommandError(f"{file}: not UTF-8 text (byte {error.start})") from None
+        try:
+            counts = laws_load(text=text)
+        except LawFileError as error:
+            count = len(error.problems)
+            raise CommandError(f"{file}: nothing loaded, {count} problem(s):\n{error}") from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Laws from {file}: {counts['created']} created, {counts['updated']} updated, "
+                f"{counts['unchanged']} unchanged."
+            )
+        )
