@@ -1,17 +1,104 @@
-"""The newsroom's front page and dashboards."""
+"""The newsroom dashboard (front page), per-campaign dashboards and campaign exports."""
 
-from django.shortcuts import render
+from django import forms
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+from django.utils import timezone
 
-from ..models import Agency, Campaign, RecordsRequest
+from .. import charts, exports
+from ..models import Campaign, RecordsRequest, User
+from ..stats import StatsFilter, dashboard_stats
 
-urlpatterns: list = []
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+STATE_CHOICES = [("", "All states")] + [(s, s) for s in sorted([*charts.US_TILES, "US"])]
+
+
+class DashboardFilterForm(forms.Form):
+    """The filters above the dashboard; every field optional, bad values reported, not fatal."""
+
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.only("id", "title"), required=False, empty_label="All campaigns"
+    )
+    state = forms.ChoiceField(choices=STATE_CHOICES, required=False)
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+        empty_label="Anyone",
+    )
+    date_from = forms.DateField(
+        required=False, label="Sent from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="Sent until", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def stats_filter(self, campaign: Campaign | None = None) -> StatsFilter:
+        """The valid part of the filters (an invalid field is ignored and shown as an error)."""
+        data = self.cleaned_data if self.is_bound else {}
+        chosen = campaign or data.get("campaign")
+        owner = data.get("owner")
+        return StatsFilter(
+            campaign_id=chosen.pk if chosen else None,
+            state=data.get("state") or "",
+            owner_id=owner.pk if owner else None,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
+
+
+def _render_dashboard(request, template: str, campaign: Campaign | None = None):
+    form = DashboardFilterForm(request.GET or None)
+    if campaign is not None:
+        del form.fields["campaign"]
+    if form.is_bound:
+        form.is_valid()  # fills cleaned_data with the valid fields and errors for the rest
+    stats_filter = form.stats_filter(campaign)
+    today = timezone.localdate()
+    queryset = stats_filter.apply(RecordsRequest.objects.visible_to(request.user))
+    stats = dashboard_stats(queryset=queryset, today=today)
+    context = {
+        "form": form,
+        "campaign": campaign,
+        "stats": stats,
+        "today": today,
+        "charts": {
+            "weekly": charts.weekly_chart(stats["timeline"]),
+            "first_response": charts.histogram(stats["first_response_days"], "Days to first response"),
+            "completion": charts.histogram(
+                stats["completion_days"], "Days to completion", color=charts.ANSWER_COLOR
+            ),
+            "map": charts.tile_map(stats["by_state"]),
+            "kinds": charts.hbars(stats["documents_by_kind"], "Documents received by kind"),
+            "statuses": charts.hbars(
+                [row for row in stats["by_status"] if row["count"]], "Requests by status"
+            ),
+        },
+        "rate_legend": [
+            (f"< {int(limit * 100)}%" if limit <= 1 else "80–100%", color)
+            for limit, color in charts.RATE_SHADES
+        ],
+    }
+    # htmx filter changes swap only the dashboard body; a normal visit gets the whole page.
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "dashboard/_body.html", context)
+    return render(request, template, context)
 
 
 def home(request):
-    """Where a person lands after logging in."""
-    context = {
-        "campaigns": Campaign.objects.all()[:20],
-        "agency_count": Agency.objects.count(),
-        "request_count": RecordsRequest.objects.count(),
-    }
-    return render(request, "home.html", context)
+    """The newsroom dashboard: every campaign, filterable by campaign, state, owner and send date."""
+    return _render_dashboard(request, "home.html")
+
+
+def campaign_dashboard(request, pk):
+    """One campaign at a glance, with the same filters (minus the campaign) and its exports."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    return _render_dashboard(request, "dashboard/campaign.html", campaign)
+
+
+urlpatterns = [
+    path("", home, name="dashboard"),
+    path("campaigns/<int:pk>/", campaign_dashboard, name="campaign-dashboard"),
+    path("campaigns/<int:pk>/export.csv", exports.campaign_export_csv, name="campaign-export-csv"),
+    path("campaigns/<int:pk>/export.json", exports.campaign_export_json, name="campaign-export-json"),
+    path("campaigns/<int:pk>/documents.zip", exports.campaign_documents_zip, name="campaign-documents-zip"),
+]
