@@ -16,4 +16,6 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Each area adds its periodic scans here, e.g.
     # "reminders-scan": {"task": "foia.tasks.reminders.scan", "schedule": crontab(minute="*/15")},
+    # Letters: release staggered emails as they come due (foia.sending.sends_release_due).
+    "letters-scan-sends": {"task": "foia.tasks.letters.scan_sends", "schedule": 60.0},
 }

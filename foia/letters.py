@@ -1,0 +1,358 @@
+"""Letters: campaign + agency + law -> subject and text (Django template syntax) -> HTML -> PDF bytes.
+
+Pure apart from reading rows: nothing here writes to the database. Campaign overrides are rendered by a
+dedicated template Engine that turns an unknown variable into an error (never a silently blank field) and
+reports syntax errors with their line. PDFs are rendered by WeasyPrint with a URL fetcher that allows only
+data: URLs and the project's own static files, so a letter naming file:///etc/passwd or http://… fetches
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.template import Context, Engine, TemplateSyntaxError
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+# WeasyPrint logs every rendering step at INFO; hundreds of letters would drown the worker log.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+TEMPLATE_DIR = Path(settings.BASE_DIR) / "templates"
+DEFAULT_SUBJECT_TEMPLATE = "letters/subject.txt"
+DEFAULT_BODY_TEMPLATE = "letters/letter_body.txt"
+FRAME_TEMPLATE = "letters/letter.txt"
+HTML_TEMPLATE = "letters/letter.html"
+# Letters refer to static files under this base; the fetcher maps it to files on disk, never the network.
+STATIC_BASE = "https://static.foia.invalid/"
+_INVALID = "\x00INVALID:%s\x00"
+_INVALID_RE = re.compile("\x00INVALID:(.*?)\x00", re.S)
+
+# The variables a campaign's subject/body template may use (documented in the campaign form and README).
+TEMPLATE_VARIABLES = {
+    "agency": "name, city, county, state, kind, email, phone, fax, portal_url, portal_name, address",
+    "jurisdiction": 'the state\'s name, e.g. "Michigan"',
+    "law": 'name, citation, jurisdiction, response_period ("within 5 business days" / "promptly"), '
+    "response_days, day_type, appeal_path, requester_limit",
+    "campaign": "title, records (list), date_from, date_to, fee_cap, fee_waiver, preferred_format",
+    "requester": "name, outlet, email, address, phone",
+    "records": "the records wanted, a list (use {% for item in records %})",
+    "tracking_number": 'e.g. "RING-0042"',
+    "reply_address": "where the agency should reply (routes the reply to this request)",
+    "today": 'the letter\'s date (use {{ today|date:"F j, Y" }})',
+}
+
+
+class LetterError(Exception):
+    """A letter that cannot be written: a template error, a missing law row. Says what and where."""
+
+    def __init__(self, message: str, *, field: str = "", line: int | None = None):
+        self.field, self.line, self.message = field, line, message
+        where = f"{field}, line {line}: " if field and line else (f"{field}: " if field else "")
+        super().__init__(f"{where}{message}")
+
+
+@dataclass(frozen=True)
+class RenderedLetter:
+    subject: str
+    text: str
+    html: str
+
+
+_engine: Engine | None = None
+
+
+def letter_engine() -> Engine:
+    """The dedicated engine: no autoescape (plain text), unknown variables marked so they can be refused."""
+    global _engine
+    if _engine is None:
+        _engine = Engine(
+            dirs=[str(TEMPLATE_DIR)],
+            autoescape=False,
+            string_if_invalid=_INVALID,
+            libraries={},
+            debug=True,  # gives TemplateSyntaxError.template_debug (the line of a syntax error)
+        )
+    return _engine
+
+
+def _compile(source: str, field: str):
+    try:
+        return letter_engine().from_string(source)
+    except TemplateSyntaxError as exc:
+        debug = getattr(exc, "template_debug", None) or {}
+        raise LetterError(
+            str(exc.args[0] if exc.args else exc), field=field, line=debug.get("line")
+        ) from None
+
+
+def _render(template, context: dict, *, field: str, source: str) -> str:
+    try:
+        output = template.render(Context(context, autoescape=False))
+    except LetterError:
+        raise
+    except Exception as exc:  # a failing lookup inside the template (e.g. a filter on a bad value)
+        raise LetterError(f"{type(exc).__name__}: {exc}", field=field) from None
+    match = _INVALID_RE.search(output)
+    if match:
+        name = match.group(1) or "(empty)"
+        raise LetterError(
+            f'unknown variable "{name}" (known: {", ".join(TEMPLATE_VARIABLES)})',
+            field=field,
+            line=_line_of(source, name),
+        )
+    return output
+
+
+def _line_of(source: str, name: str) -> int | None:
+    head = name.split("|")[0].strip()
+    for number, line in enumerate(source.splitlines(), start=1):
+        if head and head in line:
+            return number
+    return None
+
+
+def template_check(*, source: str, field: str) -> None:
+    """Compile and render a campaign template against sample data; raises LetterError on any error."""
+    _render(_compile(source, field), sample_context(), field=field, source=source)
+
+
+def _source(name: str) -> str:
+    return (TEMPLATE_DIR / name).read_text()
+
+
+def letter_context(*, campaign, agency, law, tracking_number: str, reply_address: str, today) -> dict:
+    """Plain dicts, not model instances: a template can reach only what is listed here."""
+    return {
+        "agency": {
+            "name": agency.name,
+            "city": agency.city,
+            "county": agency.county,
+            "state": agency.state,
+            "kind": agency.get_kind_display(),
+            "email": agency.email,
+            "phone": agency.phone,
+            "fax": agency.fax,
+            "portal_url": agency.portal_url,
+            "portal_name": agency.portal_name,
+            "address": agency.address.strip(),
+        },
+        "jurisdiction": law.jurisdiction_name,
+        "law": {
+            "name": law.law_name,
+            "citation": law.citation,
+            "jurisdiction": law.jurisdiction,
+            "response_period": law.response_period_text,
+            "response_days": law.response_days,
+            "day_type": law.get_day_type_display(),
+            "appeal_path": law.appeal_path,
+            "requester_limit": law.get_requester_limit_display() if law.requester_limit else "",
+        },
+        "campaign": {
+            "title": campaign.title,
+            "records": campaign.records_list,
+            "date_from": campaign.date_from,
+            "date_to": campaign.date_to,
+            "fee_cap": campaign.fee_cap,
+            "fee_waiver": campaign.fee_waiver_text.strip(),
+            "preferred_format": campaign.preferred_format,
+        },
+        "requester": {
+            "name": campaign.requester_name,
+            "outlet": campaign.requester_outlet,
+            "email": campaign.requester_email,
+            "address": campaign.requester_address.strip(),
+            "phone": campaign.requester_phone,
+        },
+        "records": campaign.records_list,
+        "tracking_number": tracking_number,
+        "reply_address": reply_address,
+        "today": today,
+    }
+
+
+def sample_context() -> dict:
+    """Realistic sample values for checking a template before any agency is attached."""
+    from .models import Agency, Campaign, DayType, Law
+
+    campaign = Campaign(
+        title="Sample campaign", records_wanted="Contracts\nEmails", requester_name="A. Reporter"
+    )
+    agency = Agency(name="Springfield Police Department", state="MI", address="1 Main St\nSpringfield, MI")
+    law = Law(
+        jurisdiction="MI",
+        jurisdiction_name="Michigan",
+        law_name="Michigan Freedom of Information Act",
+        citation="MCL 15.231 et seq.",
+        response_days=5,
+        day_type=DayType.BUSINESS,
+    )
+    return letter_context(
+        campaign=campaign,
+        agency=agency,
+        law=law,
+        tracking_number="SAMPLE-0001",
+        reply_address="records+sample@newsroom.example",
+        today=datetime.date(2026, 1, 15),
+    )
+
+
+def law_for_agency(agency):
+    """The Law row for the agency's jurisdiction; a clear error when there is none."""
+    from .models import Law
+
+    try:
+        return Law.objects.get(jurisdiction=agency.state)
+    except Law.DoesNotExist:
+        raise LetterError(
+            f'no public-records law is on file for jurisdiction "{agency.state}" (agency "{agency.name}"); '
+            "load the laws (manage.py load_laws) or add one",
+            field="law",
+        ) from None
+
+
+def letter_compose(
+    *, campaign, agency, law, tracking_number: str, reply_address: str, today
+) -> RenderedLetter:
+    """Subject, text and HTML for one agency; raises LetterError naming the field and line."""
+    context = letter_context(
+        campaign=campaign,
+        agency=agency,
+        law=law,
+        tracking_number=tracking_number,
+        reply_address=reply_address,
+        today=today,
+    )
+    subject_source = campaign.subject_template.strip() or _source(DEFAULT_SUBJECT_TEMPLATE)
+    body_source = campaign.body_template or _source(DEFAULT_BODY_TEMPLATE)
+    subject_field = "Subject template" if campaign.subject_template.strip() else "default subject"
+    body_field = "Body template" if campaign.body_template else "default letter"
+    subject = _render(
+        _compile(subject_source, subject_field), context, field=subject_field, source=subject_source
+    )
+    subject = " ".join(subject.split())
+    if tracking_number not in subject:
+        subject = f"{subject} [{tracking_number}]"  # replies must always carry the tag
+    body = _render(_compile(body_source, body_field), context, field=body_field, source=body_source)
+    frame = letter_engine().get_template(FRAME_TEMPLATE)
+    text = frame.render(Context({**context, "subject": subject, "body": body.strip()}, autoescape=False))
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return RenderedLetter(subject=subject, text=text, html=letter_html(subject=subject, text=text))
+
+
+def letter_render(*, records_request, today: datetime.date | None = None) -> RenderedLetter:
+    """The letter for one request, from its campaign, agency and the agency's state law."""
+    agency = records_request.agency
+    return letter_compose(
+        campaign=records_request.campaign,
+        agency=agency,
+        law=law_for_agency(agency),
+        tracking_number=records_request.tracking_number,
+        reply_address=records_request.reply_address,
+        today=today or timezone.localdate(),
+    )
+
+
+def letter_html(*, subject: str, text: str) -> str:
+    """The printable page for a letter's text: paragraphs at blank lines; the template escapes every line."""
+    paragraphs = [block.splitlines() for block in re.split(r"\n\s*\n", text.strip())]
+    template = _html_engine().get_template(HTML_TEMPLATE)
+    return template.render(Context({"subject": subject, "paragraphs": paragraphs}))
+
+
+_html_engine_instance: Engine | None = None
+
+
+def _html_engine() -> Engine:
+    global _html_engine_instance
+    if _html_engine_instance is None:
+        _html_engine_instance = Engine(dirs=[str(TEMPLATE_DIR)], autoescape=True)
+    return _html_engine_instance
+
+
+# --- PDF ------------------------------------------------------------------------------------------------
+
+
+def _static_path(url: str) -> str | None:
+    """The file on disk for a project static URL under STATIC_BASE, or None."""
+    from django.contrib.staticfiles import finders
+
+    if not url.startswith(STATIC_BASE):
+        return None
+    relative = posixpath.normpath(unquote(urlsplit(url).path).lstrip("/"))
+    if relative.startswith(("..", "/")) or "\x00" in relative:
+        return None
+    static_prefix = settings.STATIC_URL.strip("/") + "/"
+    if relative.startswith(static_prefix):
+        relative = relative[len(static_prefix) :]
+    try:
+        found = finders.find(relative)
+    except Exception:  # SuspiciousFileOperation on a path that escapes the static dirs
+        return None
+    return found if isinstance(found, str) else None
+
+
+def safe_url_fetcher():
+    """A WeasyPrint 70 URLFetcher allowing data: URLs and the project's static files only."""
+    import mimetypes
+
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class SafeURLFetcher(URLFetcher):
+        def __init__(self):
+            super().__init__(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            if url.lower().startswith("data:"):
+                return super().fetch(url, headers)
+            path = _static_path(url)
+            if path is None:
+                self.refused.append(url)
+                logger.warning("letter PDF: refused to fetch %s", url[:200])
+                raise ValueError(f"refused to fetch {url[:200]}")
+            content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            with open(path, "rb") as handle:
+                return URLFetcherResponse(url, handle.read(), {"Content-Type": content_type})
+
+    return SafeURLFetcher()
+
+
+def pdf_from_html(html: str, *, url_fetcher=None) -> bytes:
+    """Letter-size PDF bytes for the HTML; only data: URLs and project static files are fetched."""
+    from weasyprint import HTML
+
+    fetcher = url_fetcher or safe_url_fetcher()
+    return HTML(string=html, base_url=STATIC_BASE, url_fetcher=fetcher).write_pdf()
+
+
+def pdf_text(data: bytes) -> str:
+    """All text of a PDF (pypdfium2), for tests and checks."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        parts = []
+        for page in document:
+            textpage = page.get_textpage()
+            parts.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        return "\n".join(parts)
+    finally:
+        document.close()
+
+
+def requester_limit_warning(law) -> str:
+    """A warning when the state's law limits who may request (citizens/residents), else ''."""
+    if law is None or not law.requester_limit:
+        return ""
+    note = f" {law.requester_limit_notes}" if law.requester_limit_notes else ""
+    return f"{law.jurisdiction_name}: {law.get_requester_limit_display()}.{note}"
