@@ -148,7 +148,8 @@ def agency_kind(raw: str, name: str = "") -> str:
     if words:
         if words.replace(" ", "_") in AgencyKind.values:
             return words.replace(" ", "_")
-        return KIND_ALIASES.get(words, AgencyKind.OTHER)
+        labels = {_words(label): value for value, label in AgencyKind.choices}
+        return KIND_ALIASES.get(words) or labels.get(words, AgencyKind.OTHER)
     lowered = name.lower()
     for marker, kind in (("sheriff", AgencyKind.SHERIFF), ("public safety", AgencyKind.PUBLIC_SAFETY)):
         if marker in lowered:
@@ -280,6 +281,8 @@ def agency_file_parse(data: bytes, *, progress: Callable[[Iterable], Iterable] =
     if not text.strip():
         parsed.problems.append(ImportProblem(1, "the file is empty"))
         return parsed
+    # Windows line endings, also inside quoted multi-line addresses, become plain newlines.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     reader = csv.reader(io.StringIO(text, newline=""))
     header_line, header = 1, next(reader)
     while not any(cell.strip() for cell in header):
