@@ -40,7 +40,8 @@ TEMPLATE_VARIABLES = {
     "agency": "name, city, county, state, kind, email, phone, fax, portal_url, portal_name, address",
     "jurisdiction": 'the state\'s name, e.g. "Michigan"',
     "law": 'name, citation, jurisdiction, response_period ("within 5 business days" / "promptly"), '
-    "response_days, day_type, appeal_path, requester_limit",
+    "fixed_deadline (true when the law sets a number of days), response_days, day_type, appeal_path, "
+    "requester_limit",
     "campaign": "title, records (list), date_from, date_to, fee_cap, fee_waiver, preferred_format",
     "requester": "name, outlet, email, address, phone",
     "records": "the records wanted, a list (use {% for item in records %})",
@@ -150,6 +151,7 @@ def letter_context(*, campaign, agency, law, tracking_number: str, reply_address
             "citation": law.citation,
             "jurisdiction": law.jurisdiction,
             "response_period": law.response_period_text,
+            "fixed_deadline": law.has_fixed_deadline,
             "response_days": law.response_days,
             "day_type": law.get_day_type_display(),
             "appeal_path": law.appeal_path,
