@@ -167,6 +167,18 @@ FOIA_REPLY_DOMAIN = env.str("FOIA_REPLY_DOMAIN", default="newsroom.example")
 FOIA_REPLY_LOCALPART = env.str("FOIA_REPLY_LOCALPART", default="records")
 FOIA_INBOUND_SECRET = env.str("FOIA_INBOUND_SECRET", default="")
 
+# Deadlines and reminders (deadlines area). Business hours end in TIME_ZONE: later sends count as received the
+# next business day. Laws with no fixed number of days get a follow-up target this many business days out.
+FOIA_BUSINESS_HOURS_END = env.str("FOIA_BUSINESS_HOURS_END", default="17:00")
+FOIA_DEFAULT_FOLLOWUP_DAYS = env_int("FOIA_DEFAULT_FOLLOWUP_DAYS", 10, minimum=1)
+# The daily digest goes out from this local hour on; it lists requests due within this many days.
+FOIA_DIGEST_HOUR = env_int("FOIA_DIGEST_HOUR", 7)
+FOIA_DIGEST_DUE_SOON_DAYS = env_int("FOIA_DIGEST_DUE_SOON_DAYS", 3)
+# At most this many follow-ups to agencies are outstanding per scan (every 15 minutes); the rest wait.
+FOIA_FOLLOWUPS_PER_SCAN = env_int("FOIA_FOLLOWUPS_PER_SCAN", 50, minimum=1)
+# A reminder claimed by a worker but not sent after this many seconds is queued again by the next scan.
+FOIA_REMINDER_CLAIM_TIMEOUT = env_int("FOIA_REMINDER_CLAIM_TIMEOUT", 600, minimum=30)
+
 # Celery: kombu's filesystem transport needs no server; CELERY_BROKER_URL or REDIS_URL picks Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default="filesystem://"))
 if CELERY_BROKER_URL.startswith("filesystem://"):

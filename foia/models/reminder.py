@@ -32,6 +32,8 @@ class Reminder(models.Model):
     state = models.CharField(
         max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING, db_index=True
     )
+    # Last time a scan put a send task on the queue for this row; re-queued only after the claim timeout.
+    queued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -1,0 +1,346 @@
+"""A request's life: status transitions, the statutory clock (pause/resume), extensions and notes.
+
+Every change is written as RequestEvent rows on the request's timeline, with the time and the person; every
+recomputation of due_on is a RequestEvent(kind=due_date) with due_before, due_after and the reason.
+
+Allowed transitions (TRANSITIONS below):
+
+    draft            -> sent (only via request_mark_sent: it needs the sent date), withdrawn
+    sent             -> acknowledged, processing, fix_required, payment_required, partial, completed,
+                        rejected, no_records, withdrawn
+    acknowledged     -> the same, minus acknowledged
+    processing       -> the same, minus acknowledged and processing
+    fix_required     -> acknowledged, processing, payment_required, partial, completed, rejected, no_records,
+                        withdrawn
+    payment_required -> processing, fix_required, partial, completed, rejected, no_records, withdrawn
+    partial          -> processing, fix_required, payment_required, completed, rejected, no_records,
+                        appealed, withdrawn
+    rejected, no_records -> appealed            (closed: reopen only by appeal)
+    appealed         -> processing, fix_required, payment_required, partial, completed, rejected,
+                        no_records, withdrawn
+    completed, withdrawn -> nothing             (final)
+
+The clock: fix_required and payment_required pause it (paused_on, paused_days_left in the law's unit, due_on
+cleared); moving back to a status where the agency owes an answer resumes it with the days that were left.
+An appeal starts a new follow-up target (FOIA_DEFAULT_FOLLOWUP_DAYS business days; not statutory: appeal
+clocks are in Law.appeal_path, not modelled). Overdue is derived (open status and due_on < today), not a
+status.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from . import deadlines
+from .models import Law, RecordsRequest, RequestEvent, RequestEventKind, SendMethod, Status
+from .models.request import CLOSED_STATUSES, OPEN_STATUSES, PAUSED_STATUSES
+
+S = Status
+_AGENCY_ANSWERS = {S.PARTIAL, S.COMPLETED, S.REJECTED, S.NO_RECORDS, S.WITHDRAWN}
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.SENT, S.WITHDRAWN}),
+    S.SENT: frozenset({S.ACKNOWLEDGED, S.PROCESSING, S.FIX_REQUIRED, S.PAYMENT_REQUIRED} | _AGENCY_ANSWERS),
+    S.ACKNOWLEDGED: frozenset({S.PROCESSING, S.FIX_REQUIRED, S.PAYMENT_REQUIRED} | _AGENCY_ANSWERS),
+    S.PROCESSING: frozenset({S.FIX_REQUIRED, S.PAYMENT_REQUIRED} | _AGENCY_ANSWERS),
+    S.FIX_REQUIRED: frozenset({S.ACKNOWLEDGED, S.PROCESSING, S.PAYMENT_REQUIRED} | _AGENCY_ANSWERS),
+    S.PAYMENT_REQUIRED: frozenset({S.PROCESSING, S.FIX_REQUIRED} | _AGENCY_ANSWERS),
+    S.PARTIAL: frozenset({S.PROCESSING, S.FIX_REQUIRED, S.PAYMENT_REQUIRED, S.APPEALED} | _AGENCY_ANSWERS)
+    - {S.PARTIAL},
+    S.COMPLETED: frozenset(),
+    S.REJECTED: frozenset({S.APPEALED}),
+    S.NO_RECORDS: frozenset({S.APPEALED}),
+    S.APPEALED: frozenset({S.PROCESSING, S.FIX_REQUIRED, S.PAYMENT_REQUIRED} | _AGENCY_ANSWERS),
+    S.WITHDRAWN: frozenset(),
+}
+# Sent dates this far ahead of the server clock are tolerated (clock skew between machines).
+SENT_AT_SKEW = datetime.timedelta(minutes=5)
+
+
+class LifecycleError(ValidationError):
+    """A change the lifecycle refuses; nothing was changed."""
+
+
+def allowed_transitions(status: str) -> list[str]:
+    """Statuses reachable from `status` by request_transition (sending is request_mark_sent's job)."""
+    return [s.value for s in Status if s in TRANSITIONS.get(status, ()) and s != S.SENT]
+
+
+def law_for(records_request: RecordsRequest) -> Law:
+    """The law of the request's agency's jurisdiction, or LifecycleError."""
+    state = records_request.agency.state
+    law = Law.objects.filter(jurisdiction=state).prefetch_related("closed_days").first()
+    if law is None:
+        raise LifecycleError(
+            f'No law data for jurisdiction "{state}" (agency {records_request.agency.name}): '
+            "load it with `manage.py load_laws` or add it in the admin."
+        )
+    return law
+
+
+def calendar_for_law(law: Law) -> deadlines.BusinessCalendar:
+    try:
+        return deadlines.calendar_for(law.jurisdiction, deadlines.overrides_from(law.closed_days.all()))
+    except deadlines.DeadlineError as error:
+        raise LifecycleError(str(error)) from None
+
+
+def business_hours_end() -> datetime.time:
+    try:
+        return datetime.time.fromisoformat(settings.FOIA_BUSINESS_HOURS_END)
+    except ValueError:
+        raise LifecycleError(
+            f"FOIA_BUSINESS_HOURS_END={settings.FOIA_BUSINESS_HOURS_END!r} is not HH:MM."
+        ) from None
+
+
+def _locked(records_request: RecordsRequest) -> RecordsRequest:
+    return (
+        RecordsRequest.objects.select_for_update()
+        .select_related("agency", "campaign")
+        .get(pk=records_request.pk)
+    )
+
+
+def _event(rr: RecordsRequest, kind: str, actor, **fields) -> RequestEvent:
+    return RequestEvent(request=rr, kind=kind, actor=actor if getattr(actor, "pk", None) else None, **fields)
+
+
+def _set_due(rr: RecordsRequest, due: deadlines.Deadline | None, reason: str, actor, events: list) -> None:
+    """Store a new due date (or none while paused) with the reason, as a due_date event."""
+    before = rr.due_on
+    rr.due_on = due.due_on if due else None
+    if due:
+        rr.due_rule = due.rule[:400]
+        rr.due_is_statutory = due.is_statutory
+        rr.next_followup_on = due.due_on + datetime.timedelta(days=1)
+    else:
+        rr.next_followup_on = None
+    message = reason
+    if due and due.holidays_skipped:
+        message += f" Holidays skipped: {due.holidays_text}."
+    events.append(
+        _event(rr, RequestEventKind.DUE_DATE, actor, due_before=before, due_after=rr.due_on, message=message)
+    )
+
+
+def _finish(rr: RecordsRequest, events: list, records_request: RecordsRequest) -> RecordsRequest:
+    rr.save()
+    RequestEvent.objects.bulk_create(events)
+    records_request.refresh_from_db()
+    return rr
+
+
+def request_mark_sent(
+    *,
+    records_request: RecordsRequest,
+    sent_at: datetime.datetime,
+    method: str,
+    reference: str = "",
+    actor=None,
+) -> RecordsRequest:
+    """Draft -> sent: freeze the letter, compute received_on, ack_due_on and due_on, write the events."""
+    if sent_at is None or timezone.is_naive(sent_at):
+        raise LifecycleError("sent_at: give the date and time it was sent (time-zone aware).")
+    if sent_at > timezone.now() + SENT_AT_SKEW:
+        raise LifecycleError(
+            f"sent_at: {sent_at:%Y-%m-%d %H:%M} is in the future; give the date it was sent."
+        )
+    if method not in SendMethod.values:
+        raise LifecycleError(f'method: "{method}" is not one of {", ".join(SendMethod.values)}.')
+    with transaction.atomic():
+        rr = _locked(records_request)
+        if rr.status != S.DRAFT:
+            raise LifecycleError(
+                f"{rr.tracking_number} is already {rr.get_status_display().lower()}, not a draft."
+            )
+        law = law_for(rr)
+        calendar = calendar_for_law(law)
+        tz = ZoneInfo(settings.TIME_ZONE)
+        received = deadlines.received_on_for(
+            sent_at, calendar=calendar, tz=tz, business_hours_end=business_hours_end()
+        )
+        due = deadlines.response_due(
+            law=law,
+            received_on=received,
+            calendar=calendar,
+            default_followup_days=settings.FOIA_DEFAULT_FOLLOWUP_DAYS,
+        )
+        ack = deadlines.ack_due(law=law, received_on=received, calendar=calendar)
+        now = timezone.now()
+        rr.status, rr.sent_at, rr.send_method, rr.sent_reference = S.SENT, sent_at, method, reference[:120]
+        rr.letter_frozen_at = rr.letter_frozen_at or now
+        rr.received_on, rr.ack_due_on = received, ack.due_on if ack else None
+        local = sent_at.astimezone(tz)
+        events = [
+            _event(
+                rr,
+                RequestEventKind.SENT,
+                actor,
+                from_status=S.DRAFT,
+                to_status=S.SENT,
+                message=f"Sent by {SendMethod(method).label.lower()} on {local:%Y-%m-%d %H:%M %Z}"
+                f"{f' (ref. {reference})' if reference else ''}; counts as received on {received}.",
+            )
+        ]
+        reason = f"Sent: {due.rule}."
+        if ack:
+            reason += f" {ack.rule[0].upper()}{ack.rule[1:]}: {ack.due_on}."
+        _set_due(rr, due, reason, actor, events)
+        return _finish(rr, events, records_request)
+
+
+def _pause(rr: RecordsRequest, law: Law, to_status: str, today: datetime.date, actor, events: list) -> None:
+    calendar = calendar_for_law(law)
+    days = deadlines.days_left(law=law, calendar=calendar, today=today, due_on=rr.due_on) if rr.due_on else 0
+    unit = "calendar" if law.day_type == deadlines.CALENDAR and law.response_days is not None else "business"
+    rr.paused_on, rr.paused_days_left = today, days
+    _set_due(
+        rr, None, f"Clock paused ({Status(to_status).label.lower()}): {days} {unit} days left.", actor, events
+    )
+
+
+def _resume(rr: RecordsRequest, law: Law, to_status: str, today: datetime.date, actor, events: list) -> None:
+    calendar = calendar_for_law(law)
+    days = rr.paused_days_left or 0
+    due = deadlines.resumed_due(law=law, calendar=calendar, resumed_on=today, days=days)
+    rr.paused_on, rr.paused_days_left = None, None
+    _set_due(rr, due, f"Clock resumed ({Status(to_status).label.lower()}): {due.rule}.", actor, events)
+
+
+def _appeal(rr: RecordsRequest, law: Law, to_status: str, today: datetime.date, actor, events: list) -> None:
+    calendar = calendar_for_law(law)
+    days = settings.FOIA_DEFAULT_FOLLOWUP_DAYS
+    rule = (
+        f"appeal filed {today}: follow-up target {days} business days later, set by the newsroom "
+        "(the appeal's own clock is in the law's appeal path)"
+    )
+    due = deadlines.Deadline(calendar.add_business_days(today, days), rule, False, ())
+    rr.closed_at = None
+    _set_due(rr, due, f"Appealed: {rule}.", actor, events)
+
+
+def request_transition(
+    *,
+    records_request: RecordsRequest,
+    to_status: str,
+    actor=None,
+    note: str = "",
+    fee_amount: Decimal | None = None,
+    exemptions: str = "",
+    today: datetime.date | None = None,
+) -> RecordsRequest:
+    """Move a request to `to_status` if TRANSITIONS allows it; pause/resume the clock; write the events."""
+    today = today or timezone.localdate()
+    if to_status not in Status.values:
+        raise LifecycleError(f'to_status: "{to_status}" is not a status.')
+    if to_status == S.SENT:
+        raise LifecycleError(
+            "to_status: a draft is sent with “Mark sent” (request_mark_sent), which needs the date."
+        )
+    with transaction.atomic():
+        rr = _locked(records_request)
+        from_status = rr.status
+        if to_status not in TRANSITIONS[from_status]:
+            allowed = (
+                ", ".join(Status(s).label.lower() for s in allowed_transitions(from_status)) or "nothing"
+            )
+            raise LifecycleError(
+                f"{rr.tracking_number}: cannot go from {Status(from_status).label.lower()} to "
+                f"{Status(to_status).label.lower()} (allowed: {allowed})."
+            )
+        events = [
+            _event(
+                rr,
+                RequestEventKind.STATUS,
+                actor,
+                from_status=from_status,
+                to_status=to_status,
+                message=note.strip(),
+            )
+        ]
+        pausing = to_status in PAUSED_STATUSES and from_status not in PAUSED_STATUSES
+        resuming = from_status in PAUSED_STATUSES and to_status in OPEN_STATUSES
+        if pausing or resuming or to_status == S.APPEALED:
+            clock = _pause if pausing else _resume if resuming else _appeal
+            clock(rr, law_for(rr), to_status, today, actor, events)
+        now = timezone.now()
+        if to_status in CLOSED_STATUSES:
+            rr.closed_at, rr.paused_on, rr.paused_days_left, rr.next_followup_on = now, None, None, None
+        if rr.first_response_at is None and from_status != S.DRAFT and to_status != S.WITHDRAWN:
+            rr.first_response_at = now
+        if fee_amount is not None:
+            rr.fee_amount = fee_amount
+        if exemptions.strip():
+            rr.exemptions_cited = exemptions.strip()
+        rr.status = to_status
+        return _finish(rr, events, records_request)
+
+
+def request_claim_extension(
+    *, records_request: RecordsRequest, new_due_on: datetime.date, reason: str, actor=None
+) -> RecordsRequest:
+    """Record an extension the agency claimed: a later due date and its reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LifecycleError("reason: say why the agency extended (quote its letter).")
+    if not isinstance(new_due_on, datetime.date):
+        raise LifecycleError("new_due_on: give the new due date.")
+    with transaction.atomic():
+        rr = _locked(records_request)
+        if rr.status not in OPEN_STATUSES or rr.due_on is None:
+            raise LifecycleError(
+                f"{rr.tracking_number} is {rr.get_status_display().lower()}: "
+                "an extension needs a running clock."
+            )
+        if new_due_on <= rr.due_on:
+            raise LifecycleError(f"new_due_on: {new_due_on} is not after the current due date {rr.due_on}.")
+        message = reason
+        law = Law.objects.filter(jurisdiction=rr.agency.state).first()
+        if law and law.extension_days and law.has_fixed_deadline:
+            calendar = calendar_for_law(law)
+            day_type = law.extension_day_type or law.day_type
+            limit = (
+                calendar.add_business_days(rr.due_on, law.extension_days)
+                if day_type != deadlines.CALENDAR
+                else rr.due_on + datetime.timedelta(days=law.extension_days)
+            )
+            if new_due_on > limit:
+                message += (
+                    f" (Beyond what the law allows: at most {law.extension_days} {day_type} days, "
+                    f"i.e. {limit}.)"
+                )
+        events = [
+            _event(
+                rr,
+                RequestEventKind.EXTENSION,
+                actor,
+                due_before=rr.due_on,
+                due_after=new_due_on,
+                message=message,
+            )
+        ]
+        due = deadlines.Deadline(
+            new_due_on, f"extended by the agency to {new_due_on}: {reason}", rr.due_is_statutory
+        )
+        _set_due(rr, due, f"Extension claimed by the agency: {message}", actor, events)
+        return _finish(rr, events, records_request)
+
+
+def request_add_note(*, records_request: RecordsRequest, text: str, actor=None) -> RequestEvent:
+    """A note on the request's timeline."""
+    text = (text or "").strip()
+    if not text:
+        raise LifecycleError("text: the note is empty.")
+    return RequestEvent.objects.create(
+        request=records_request,
+        kind=RequestEventKind.NOTE,
+        message=text,
+        actor=actor if getattr(actor, "pk", None) else None,
+    )

@@ -1,0 +1,73 @@
+"""`manage.py deadline STATE SENT_DATE`."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from foia.models import DayType
+
+from .factories import LawFactory
+
+
+def run(*args):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("deadline", *args, stdout=out)
+    return out.getvalue().splitlines()
+
+
+def test_prints_the_federal_due_date_first_then_the_rule_and_holidays(db):
+    LawFactory(
+        jurisdiction="US",
+        jurisdiction_name="United States",
+        law_name="FOIA",
+        citation="5 U.S.C. § 552",
+        response_days=20,
+    )
+    lines = run("US", "2026-11-25")
+    assert lines[0] == "2026-12-24"
+    assert lines[1].startswith("Rule: FOIA (5 U.S.C. § 552): response due 20 business days after receipt")
+    assert lines[-1] == "Holidays skipped: 2026-11-26 Thanksgiving Day"
+
+
+def test_a_sent_date_on_a_holiday_counts_from_the_next_business_day(db):
+    LawFactory(jurisdiction="MA", response_days=10)
+    lines = run("ma", "2026-04-20", "--time", "10:00")
+    assert lines[0] == "2026-05-05"
+    assert "Received: 2026-04-21" in "\n".join(lines)
+
+
+def test_prints_none_where_the_law_sets_no_number(db):
+    LawFactory(jurisdiction="AZ", response_days=None, day_type=DayType.NONE, response_wording="promptly")
+    lines = run("AZ", "2026-11-25")
+    assert lines[0] == "none"
+    assert "no statutory deadline" in lines[1]
+    assert "Follow-up target (not statutory): 2026-12-10" in lines
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ZZ", "2026-11-25"), 'Unknown jurisdiction "ZZ"'),
+        (("MI", "2026-13-45"), 'Bad date "2026-13-45"'),
+        (("OH", "2026-11-25"), "No law data for OH"),
+    ],
+)
+def test_bad_input_is_a_clear_error(db, args, message):
+    LawFactory(jurisdiction="MI")
+    with pytest.raises(CommandError, match=message):
+        run(*args)
+
+
+def test_errors_exit_non_zero(db):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "deadline", "ZZ", "2026-11-25"],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+    )
+    assert result.returncode != 0
+    assert "Unknown jurisdiction" in result.stderr
