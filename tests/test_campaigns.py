@@ -1,0 +1,260 @@
+"""Campaign generation: one draft per agency, stable tracking numbers, all-or-nothing on bad input; PDFs."""
+
+import io
+import zipfile
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from foia import campaigns
+from foia.letters import pdf_text
+from foia.models import RecordsRequest, RequestEvent, Status
+from foia.models.request import LetterState
+
+from .factories import AgencyFactory, CampaignFactory, LawFactory
+
+
+@pytest.fixture
+def campaign(db):
+    LawFactory()
+    LawFactory(
+        jurisdiction="OH", jurisdiction_name="Ohio", law_name="Ohio Public Records Act", citation="ORC 149.43"
+    )
+    campaign = CampaignFactory(tracking_prefix="RING", slug="ring")
+    campaign.agencies.add(
+        AgencyFactory(name="Auburn Hills Police Department", state="MI"),
+        AgencyFactory(name="Akron Police Department", state="OH"),
+        AgencyFactory(name="Zeeland Police Department", state="MI"),
+    )
+    return campaign
+
+
+def test_generating_creates_one_draft_per_agency_with_tracking_numbers_and_reply_tokens(campaign, alice):
+    generated = campaigns.campaign_generate_requests(campaign=campaign, actor=alice)
+
+    requests = list(campaign.requests.order_by("tracking_number"))
+    assert len(generated) == 3
+    assert [r.tracking_number for r in requests] == ["RING-0001", "RING-0002", "RING-0003"]
+    assert all(r.status == Status.DRAFT and r.owner == alice for r in requests)
+    assert len({r.reply_token for r in requests}) == 3
+    akron = campaign.requests.get(agency__name="Akron Police Department")
+    assert "Ohio Public Records Act (ORC 149.43)" in akron.letter_body
+    assert akron.tracking_number in akron.letter_subject
+    assert RequestEvent.objects.filter(request=akron, kind="created").count() == 1
+
+
+def test_generating_again_never_duplicates_and_keeps_tracking_numbers(campaign):
+    campaigns.campaign_generate_requests(campaign=campaign)
+    before = dict(campaign.requests.values_list("agency_id", "tracking_number"))
+
+    again = campaigns.campaign_generate_requests(campaign=campaign)
+
+    assert again == []  # nothing changed, nothing rewritten
+    assert dict(campaign.requests.values_list("agency_id", "tracking_number")) == before
+
+
+def test_drafts_are_regenerated_but_sent_letters_never_change(campaign):
+    campaigns.campaign_generate_requests(campaign=campaign)
+    sent = campaign.requests.get(tracking_number="RING-0001")
+    RecordsRequest.objects.filter(pk=sent.pk).update(status=Status.SENT, letter_frozen_at=timezone.now())
+    frozen_text = sent.letter_body
+
+    campaign.records_wanted = "Neighbors portal request logs"
+    campaign.save()
+    changed = campaigns.campaign_generate_requests(campaign=campaign)
+
+    assert {r.tracking_number for r in changed} == {"RING-0002", "RING-0003"}
+    assert "Neighbors portal request logs" in campaign.requests.get(tracking_number="RING-0002").letter_body
+    assert campaign.requests.get(pk=sent.pk).letter_body == frozen_text
+
+
+def test_tracking_numbers_are_never_reused(campaign):
+    campaigns.campaign_generate_requests(campaign=campaign)
+    campaign.requests.get(tracking_number="RING-0003").delete()
+
+    campaigns.campaign_generate_requests(campaign=campaign)
+
+    assert set(campaign.requests.values_list("tracking_number", flat=True)) == {
+        "RING-0001",
+        "RING-0002",
+        "RING-0004",
+    }
+
+
+def assert_refused(campaign, text):
+    with pytest.raises(campaigns.CampaignError) as error:
+        campaigns.campaign_generate_requests(campaign=campaign)
+    assert any(text in message for message in error.value.messages), error.value.messages
+    assert campaign.requests.count() == 0  # nothing half-generated
+
+
+def test_a_campaign_with_no_records_listed_is_refused(campaign):
+    campaign.records_wanted = "  \n - \n"
+    assert_refused(campaign, "Records wanted: the campaign lists no records")
+
+
+def test_a_requester_without_an_email_is_refused(campaign):
+    campaign.requester_email = ""
+    assert_refused(campaign, "Requester email: the requester has no email address")
+
+
+def test_an_agency_without_any_contact_is_named_and_generation_refused(campaign):
+    campaign.agencies.add(AgencyFactory(name="Ghost Town PD", email="", address="", portal_url="", fax=""))
+    assert_refused(campaign, "Ghost Town PD (MI)")
+
+
+def test_a_template_error_is_refused_with_its_line(campaign):
+    campaign.body_template = "Dear officer,\n{{ agency.nmae }}"
+    assert_refused(campaign, 'Body template, line 2: unknown variable "agency.nmae"')
+
+
+def test_a_template_syntax_error_is_refused_with_its_line(campaign):
+    campaign.subject_template = "Records {% if agency.name %}"
+    assert_refused(campaign, "Subject template, line 1:")
+
+
+def test_an_agency_in_a_state_with_no_law_row_is_refused(campaign):
+    campaign.agencies.add(AgencyFactory(name="Guam PD", state="GU"))
+    assert_refused(campaign, "No public-records law on file for GU")
+
+
+def test_a_letter_that_fails_to_render_leaves_nothing_behind(campaign, monkeypatch):
+    from foia import letters
+
+    real = campaigns.letter_compose
+
+    def flaky(**kwargs):
+        if kwargs["agency"].state == "OH":
+            raise letters.LetterError("boom", field="Body template")
+        return real(**kwargs)
+
+    monkeypatch.setattr(campaigns, "letter_compose", flaky)
+    assert_refused(campaign, "Akron Police Department (OH): Body template: boom")
+    campaign.refresh_from_db()
+    assert campaign.tracking_next == 1
+
+
+def test_letter_pdfs_are_generated_once_and_a_duplicate_task_does_nothing(campaign):
+    campaigns.campaign_generate_requests(campaign=campaign)
+    ids = campaigns.campaign_queue_letters(campaign=campaign)
+
+    results = [campaigns.letter_generate(records_request_id=pk) for pk in ids]
+    again = campaigns.letter_generate(records_request_id=ids[0])
+
+    assert results == [LetterState.READY] * 3
+    assert again == "skipped"
+    first = RecordsRequest.objects.get(pk=ids[0])
+    assert first.letter_pdf.name.endswith(".pdf")
+    assert first.tracking_number in pdf_text(first.letter_pdf.read())
+    assert campaigns.campaign_progress(campaign=campaign) | {} == {
+        "total": 3,
+        "ready": 3,
+        "failed": 0,
+        "pending": 0,
+        "not_generated": 0,
+        "percent": 100,
+        "running": False,
+    }
+
+
+def test_one_failed_letter_records_its_error_and_the_others_still_render(campaign, monkeypatch):
+    campaigns.campaign_generate_requests(campaign=campaign)
+    ids = campaigns.campaign_queue_letters(campaign=campaign)
+    real = campaigns.pdf_from_html
+
+    def broken_for_akron(html):
+        if "Akron" in html:
+            raise RuntimeError("font cache exploded")
+        return real(html)
+
+    monkeypatch.setattr(campaigns, "pdf_from_html", broken_for_akron)
+    for pk in ids:
+        campaigns.letter_generate(records_request_id=pk)
+
+    akron = campaign.requests.get(agency__name="Akron Police Department")
+    assert akron.letter_state == LetterState.FAILED
+    assert "font cache exploded" in akron.letter_error
+    assert campaign.requests.filter(letter_state=LetterState.READY).count() == 2
+    assert campaigns.campaign_progress(campaign=campaign)["failed"] == 1
+    # Generating all again retries only the failed one.
+    assert campaigns.campaign_queue_letters(campaign=campaign) == [akron.pk]
+
+
+def test_a_stale_rendering_claim_is_taken_over_but_a_fresh_one_is_not(campaign):
+    campaigns.campaign_generate_requests(campaign=campaign)
+    pk = campaigns.campaign_queue_letters(campaign=campaign)[0]
+    now = timezone.now()
+    assert campaigns.letter_claim(records_request_id=pk, now=now)
+    assert not campaigns.letter_claim(records_request_id=pk, now=now)
+    assert campaigns.letter_claim(records_request_id=pk, now=now + campaigns.LETTER_CLAIM_TIMEOUT * 2)
+
+
+def _generate_pdfs(campaign):
+    campaigns.campaign_generate_requests(campaign=campaign)
+    for pk in campaigns.campaign_queue_letters(campaign=campaign):
+        campaigns.letter_generate(records_request_id=pk)
+
+
+def test_the_zip_has_one_pdf_per_agency_named_by_state_and_agency(campaign):
+    _generate_pdfs(campaign)
+    buffer = io.BytesIO()
+
+    count = campaigns.campaign_write_zip(campaign=campaign, fileobj=buffer)
+
+    names = zipfile.ZipFile(buffer).namelist()
+    assert count == 3
+    assert names == [
+        "MI-auburn-hills-police-department.pdf",
+        "MI-zeeland-police-department.pdf",
+        "OH-akron-police-department.pdf",
+    ]
+
+
+def test_file_names_are_ascii_and_unique():
+    from foia.models import Agency
+
+    requests = [
+        RecordsRequest(agency=Agency(name="Cañon City Police Dept.", state="CO"), tracking_number="X-0001"),
+        RecordsRequest(agency=Agency(name="Canon City Police Dept", state="CO"), tracking_number="X-0002"),
+    ]
+    names = [name for _, name in campaigns.unique_filenames(requests)]
+    assert names == ["CO-canon-city-police-dept.pdf", "CO-canon-city-police-dept-x-0002.pdf"]
+
+
+def test_the_merged_pdf_holds_every_letter(campaign):
+    _generate_pdfs(campaign)
+    buffer = io.BytesIO()
+
+    pages = campaigns.campaign_write_merged_pdf(campaign=campaign, fileobj=buffer)
+
+    text = pdf_text(buffer.getvalue())
+    assert pages >= 3
+    for tracking_number in ("RING-0001", "RING-0002", "RING-0003"):
+        assert tracking_number in text
+
+
+def test_generate_letters_command_writes_one_pdf_per_agency_and_a_merged_pdf(campaign, tmp_path):
+    out = io.StringIO()
+    call_command("generate_letters", "ring", "--out", str(tmp_path / "out"), stdout=out, stderr=io.StringIO())
+
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files == [
+        "MI-auburn-hills-police-department.pdf",
+        "MI-zeeland-police-department.pdf",
+        "OH-akron-police-department.pdf",
+        "ring-all-letters.pdf",
+    ]
+    assert "3 letters ready" in out.getvalue()
+    assert campaign.requests.filter(letter_state=LetterState.READY).count() == 3
+
+
+def test_generate_letters_command_explains_what_is_wrong(campaign):
+    from django.core.management.base import CommandError
+
+    campaign.requester_email = ""
+    campaign.save()
+    with pytest.raises(CommandError, match="Requester email"):
+        call_command("generate_letters", str(campaign.pk), stdout=io.StringIO(), stderr=io.StringIO())
+    with pytest.raises(CommandError, match="No campaign"):
+        call_command("generate_letters", "nope", stdout=io.StringIO(), stderr=io.StringIO())
