@@ -1,3 +1,36 @@
-"""API routes."""
+"""API routes (mounted at /api/): the resources, search, statistics, the OpenAPI schema and its docs."""
 
-urlpatterns: list = []
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("agencies", views.AgencyViewSet, basename="api-agency")
+router.register("campaigns", views.CampaignViewSet, basename="api-campaign")
+router.register("requests", views.RecordsRequestViewSet, basename="api-request")
+router.register("communications", views.CommunicationViewSet, basename="api-communication")
+router.register("documents", views.DocumentViewSet, basename="api-document")
+
+api_patterns = [
+    *router.urls,
+    path("search/", views.SearchView.as_view(), name="api-search"),
+    path("stats/", views.StatsView.as_view(), name="api-stats"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+]
+# Token-authenticated calls carry no session, so the session login middleware must not redirect them:
+# DRF's own authentication and RolePermission (anonymous -> 401/403 JSON) guard these views instead.
+# (DRF already marks its views this way; said explicitly so it does not depend on the DRF version.)
+for pattern in api_patterns:
+    pattern.callback.login_required = False
+
+docs_patterns = [
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
+# The docs pages are for people in a browser: anonymous visitors go to the login page like everywhere else.
+for pattern in docs_patterns:
+    pattern.callback.login_required = True
+
+urlpatterns = [*api_patterns, *docs_patterns]

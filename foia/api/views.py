@@ -1,0 +1,316 @@
+"""API views: thin viewsets over the same querysets and services as the web pages."""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Count, Prefetch
+from django.http import FileResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..exports import safe_name
+from ..models import Agency, Campaign, Communication, RecordsRequest, RequestDocument, RequestEvent, Role
+from ..stats import StatsFilter, dashboard_stats
+from . import filters
+from .permissions import CanWorkRequest, OwnsCampaign, RolePermission
+from .serializers import (
+    AgencySerializer,
+    CampaignAgenciesSerializer,
+    CampaignSerializer,
+    CommunicationSerializer,
+    DocumentLinkSerializer,
+    RecordsRequestDetailSerializer,
+    RecordsRequestSerializer,
+    TransitionSerializer,
+)
+
+
+class Pagination(PageNumberPagination):
+    """?page=2&page_size=100; a page size above max_page_size is clamped to it, a non-number is a 400."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+            raise ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size}."]})
+        return super().get_page_size(request)
+
+
+class BaseViewSet(viewsets.GenericViewSet):
+    permission_classes = [RolePermission]
+    pagination_class = Pagination
+
+
+class AgencyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    BaseViewSet,
+):
+    """Agencies. Reporters add them; editors correct them."""
+
+    queryset = Agency.objects.all()
+    serializer_class = AgencySerializer
+    filterset_class = filters.AgencyFilter
+    ordering_fields = ["name", "state", "created_at", "id"]
+    ordering = ["state", "name"]
+    write_roles = {"create": Role.REPORTER}
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+class CampaignViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    BaseViewSet,
+):
+    """Campaigns. Reporters create them (and own them); owners and editors change them and add agencies."""
+
+    serializer_class = CampaignSerializer
+    permission_classes = [RolePermission, OwnsCampaign]
+    filterset_class = filters.CampaignFilter
+    ordering_fields = ["created_at", "title", "id"]
+    ordering = ["-created_at"]
+    write_role = Role.REPORTER
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return Campaign.objects.select_related("owner").annotate(
+            agency_count=Count("agencies", distinct=True), request_count=Count("requests", distinct=True)
+        )
+
+    def perform_create(self, serializer):
+        serializer.save(owner=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        with transaction.atomic():
+            response = super().create(request, *args, **kwargs)
+        # Counts for the new row (the serializer's instance has no annotations).
+        response.data["agency_count"], response.data["request_count"] = 0, 0
+        return response
+
+    @extend_schema(request=CampaignAgenciesSerializer, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"], url_path="agencies")
+    def add_agencies(self, request, pk=None):
+        """Add agencies (by id) to the campaign; ids already in it are ignored."""
+        campaign = self.get_object()
+        body = CampaignAgenciesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            campaign.agencies.add(*body.validated_data["agency_ids"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=campaign.pk)).data)
+
+
+class RecordsRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """Records requests with their timeline; a response is recorded with POST …/transition/."""
+
+    permission_classes = [RolePermission, CanWorkRequest]
+    filterset_class = filters.RecordsRequestFilter
+    ordering_fields = ["tracking_number", "sent_at", "due_on", "status", "first_response_at", "id"]
+    ordering = ["tracking_number"]
+    write_role = Role.REPORTER
+
+    def get_queryset(self):
+        queryset = RecordsRequest.objects.visible_to(self.request.user).select_related(
+            "campaign", "agency", "owner"
+        )
+        if self.action == "retrieve":
+            events = RequestEvent.objects.select_related("actor")
+            queryset = queryset.prefetch_related(Prefetch("events", queryset=events))
+        return queryset
+
+    def get_serializer_class(self):
+        return RecordsRequestDetailSerializer if self.action == "retrieve" else RecordsRequestSerializer
+
+    @extend_schema(request=TransitionSerializer, responses=RecordsRequestDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Record a response: change the status through the lifecycle (events, clock, first response)."""
+        from ..lifecycle import LifecycleError, request_transition
+
+        records_request = self.get_object()
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            request_transition(
+                records_request=records_request,
+                to_status=data["to_status"],
+                actor=request.user,
+                note=data["note"],
+                fee_amount=data["fee_amount"],
+                exemptions=data["exemptions"],
+            )
+        except LifecycleError as error:
+            raise ValidationError({"to_status": error.messages}) from None
+        fresh = self.get_queryset().prefetch_related("events__actor").get(pk=records_request.pk)
+        return Response(RecordsRequestDetailSerializer(fresh).data)
+
+
+class CommunicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """Messages to and from agencies (read only here)."""
+
+    queryset = Communication.objects.filter(request__isnull=False)
+    serializer_class = CommunicationSerializer
+    filterset_class = filters.CommunicationFilter
+    ordering_fields = ["occurred_at", "id"]
+    ordering = ["-occurred_at", "-id"]
+
+
+class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """Documents as received on each request: metadata, and the file at …/download/."""
+
+    queryset = RequestDocument.objects.select_related("document", "request__agency")
+    serializer_class = DocumentLinkSerializer
+    filterset_class = filters.DocumentFilter
+    ordering_fields = ["added_at", "filename", "id"]
+    ordering = ["-added_at", "-id"]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """The file, as an attachment, with headers that stop a browser from running it."""
+        link = self.get_object()
+        try:
+            handle = link.document.file.open("rb")
+        except (FileNotFoundError, ValueError):
+            raise NotFound("The file is missing from storage.") from None
+        return document_file_response(
+            handle, link.filename or link.document.original_name, link.document.mime_type
+        )
+
+
+def document_file_response(handle, filename: str, mime_type: str) -> FileResponse:
+    """A download that is never rendered in our origin: attachment, nosniff, sandboxed CSP."""
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=safe_name(filename),
+        content_type=mime_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+SEARCH_PARAMS = [
+    OpenApiParameter("q", str, required=True, description="Words to find in documents and messages."),
+    OpenApiParameter("campaign", int),
+    OpenApiParameter("agency", int),
+    OpenApiParameter("state", str),
+    OpenApiParameter("kind", str),
+    OpenApiParameter("date_from", OpenApiTypes.DATE),
+    OpenApiParameter("date_to", OpenApiTypes.DATE),
+    OpenApiParameter("limit", int, description="At most 200."),
+]
+
+
+class SearchQuery(serializers.Serializer):
+    q = serializers.CharField(max_length=500)
+    campaign = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    agency = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    state = serializers.CharField(required=False, max_length=2)
+    kind = serializers.CharField(required=False, max_length=16)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+
+class SearchView(APIView):
+    """Full-text search over documents and messages (foia.search)."""
+
+    permission_classes = [RolePermission]
+
+    @extend_schema(parameters=SEARCH_PARAMS, responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        params = SearchQuery(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        try:
+            from ..search import search
+        except ImportError:
+            return Response(
+                {"detail": "Search is not available yet."}, status=status.HTTP_503_SERVICE_UNAVAILABLE
+            )
+        campaign = Campaign.objects.filter(pk=data["campaign"]).first() if "campaign" in data else None
+        agency = Agency.objects.filter(pk=data["agency"]).first() if "agency" in data else None
+        hits = search(
+            query=data["q"],
+            campaign=campaign,
+            agency=agency,
+            state=data.get("state"),
+            kind=data.get("kind"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            limit=data["limit"],
+        )
+        return Response(
+            {"query": data["q"], "count": len(hits), "results": [search_hit(hit) for hit in hits]}
+        )
+
+
+def search_hit(hit) -> dict:
+    """A search result as JSON, whatever shape foia.search returns (dict or object)."""
+    if isinstance(hit, dict):
+        return {key: value for key, value in hit.items() if _jsonable(value)}
+    fields = getattr(hit, "__dataclass_fields__", None) or vars(hit)
+    return {key: getattr(hit, key) for key in fields if _jsonable(getattr(hit, key))}
+
+
+def _jsonable(value) -> bool:
+    return value is None or isinstance(value, str | int | float | bool | list | dict | datetime.date)
+
+
+STATS_PARAMS = [
+    OpenApiParameter("campaign", int),
+    OpenApiParameter("state", str),
+    OpenApiParameter("owner", int),
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="Sent on or after."),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Sent on or before."),
+]
+
+
+class StatsQuery(serializers.Serializer):
+    campaign = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    state = serializers.CharField(required=False, max_length=2)
+    owner = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+
+class StatsView(APIView):
+    """The dashboard's figures (foia.stats.dashboard_stats) for the filtered requests."""
+
+    permission_classes = [RolePermission]
+
+    @extend_schema(
+        parameters=STATS_PARAMS,
+        responses=inline_serializer("DashboardStats", {key: serializers.JSONField() for key in (
+            "totals", "by_status", "longest_overdue", "first_response_days", "completion_days", "by_state",
+            "timeline", "documents_by_kind", "never_answered")}),
+    )  # fmt: skip
+    def get(self, request):
+        params = StatsQuery(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        stats_filter = StatsFilter(
+            campaign_id=data.get("campaign"),
+            state=(data.get("state") or "").upper(),
+            owner_id=data.get("owner"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
+        queryset = stats_filter.apply(RecordsRequest.objects.visible_to(request.user))
+        return Response(dashboard_stats(queryset=queryset, today=timezone.localdate()))
