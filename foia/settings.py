@@ -204,6 +204,29 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
 
+# Failed-login rate limiting (roles/API area, foia/ratelimit.py). The counters need a cache that every process
+# shares: Redis when REDIS_URL is set, otherwise files in var/cache (Django's default in-memory cache is per
+# process, so four gunicorn workers would allow four times the attempts).
+FOIA_LOGIN_MAX_FAILURES = env_int("FOIA_LOGIN_MAX_FAILURES", 5, minimum=1)
+FOIA_LOGIN_WINDOW_SECONDS = env_int("FOIA_LOGIN_WINDOW_SECONDS", 15 * 60, minimum=1)
+_ratelimit_redis = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _ratelimit_redis,
+        "KEY_PREFIX": "foia-ratelimit",
+        "TIMEOUT": FOIA_LOGIN_WINDOW_SECONDS,
+    }
+    if _ratelimit_redis
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "ratelimit"),
+        "TIMEOUT": FOIA_LOGIN_WINDOW_SECONDS,
+    },
+}
+AUTHENTICATION_BACKENDS = ["foia.ratelimit.RateLimitedModelBackend"]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

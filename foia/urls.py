@@ -4,11 +4,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from .ratelimit import RateLimitedLoginView
 from .views import agencies, campaigns, core, dashboard, documents, letters, requests
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", RateLimitedLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", core.healthz, name="healthz"),
     path("agencies/", include(agencies.urlpatterns)),
