@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import connection, transaction
-from django.utils import timezone
 from django.utils.text import slugify
 
 from .models import Agency, AgencyKind, Campaign
@@ -139,7 +138,7 @@ def _words(text: str) -> str:
 
 def state_code(raw: str) -> str | None:
     """A postal code for "michigan", " MI ", "Dist. of Columbia", "Federal"...; None when unknown."""
-    return _STATE_LOOKUP.get(_words(raw))
+    return _STATE_LOOKUP.get(normalize_agency_name(raw))
 
 
 def agency_kind(raw: str, name: str = "") -> str:
@@ -394,7 +393,26 @@ def _allow_large_sqlite_batches() -> None:
         connection.features.max_query_params = limit
 
 
-UPDATE_BATCH = 500  # bulk_update writes CASE WHEN per field; very large batches get slow to plan.
+def _agencies_write(to_create: list[Agency], to_update: list[Agency], changed_fields: list[str]) -> None:
+    """New and changed agencies in one INSERT ... ON CONFLICT (normalized_name, state) DO UPDATE.
+
+    bulk_update would write a CASE WHEN per field and row, slow past a few hundred rows; an upsert of the
+    merged rows updates any number of agencies in the same single statement that creates the new ones.
+    """
+    if not to_update:
+        Agency.objects.bulk_create(to_create)
+        return
+    known_ids = [agency.pk for agency in to_update]
+    for agency in to_update:
+        agency.pk, agency._state.adding = None, True  # matched by (normalized_name, state), not id
+    Agency.objects.bulk_create(
+        [*to_create, *to_update],
+        update_conflicts=True,
+        unique_fields=["normalized_name", "state"],
+        update_fields=[*changed_fields, "updated_at"],
+    )
+    for agency, pk in zip(to_update, known_ids, strict=True):
+        agency.pk, agency._state.adding = pk, False
 
 
 def agencies_import(
@@ -424,14 +442,7 @@ def agencies_import(
         if dry_run:
             return result
         _allow_large_sqlite_batches()
-        Agency.objects.bulk_create(to_create)
-        if to_update:
-            now = timezone.now()
-            for agency in to_update:
-                agency.updated_at = now
-            Agency.objects.bulk_update(
-                to_update, [*sorted(changed_fields), "updated_at"], batch_size=UPDATE_BATCH
-            )
+        _agencies_write(to_create, to_update, sorted(changed_fields))
         result.agency_ids = [agency.pk for agency in (*to_create, *to_update, *unchanged)]
         if campaign is not None:
             result.added_to_campaign = _campaign_add(campaign, result.agency_ids)

@@ -152,6 +152,26 @@ def test_the_write_is_batched_so_queries_do_not_grow_with_rows(db, django_assert
     assert Agency.objects.count() == 610
 
 
+def test_creates_and_updates_in_one_file_are_one_upsert(db, django_assert_num_queries):
+    AgencyFactory.create_batch(3, state="MI", email="")
+    names = list(Agency.objects.values_list("name", flat=True))
+    lines = ["agency,state,email"] + [f"{name},MI,new{n}@x.example" for n, name in enumerate(names)]
+    lines += [f"Brand New {n} PD,mi,b{n}@x.example" for n in range(300)]
+    parsed = agency_file_parse("\n".join(lines).encode())
+    # savepoint, existing agencies of the file's states, one INSERT ... ON CONFLICT DO UPDATE, release
+    with django_assert_num_queries(4):
+        result = agencies_import(parsed=parsed)
+    assert (result.created, result.updated, result.unchanged) == (300, 3, 0)
+    assert Agency.objects.count() == 303
+    assert sorted(Agency.objects.filter(name__in=names).values_list("email", flat=True)) == [
+        "new0@x.example",
+        "new1@x.example",
+        "new2@x.example",
+    ]
+    assert len(set(result.agency_ids)) == 303
+    assert set(result.agency_ids) == set(Agency.objects.values_list("pk", flat=True))
+
+
 # --- Bad input: each problem with its line, and nothing written ------------------------------------------
 
 
