@@ -397,11 +397,9 @@ def _agencies_write(to_create: list[Agency], to_update: list[Agency], changed_fi
     """New and changed agencies in one INSERT ... ON CONFLICT (normalized_name, state) DO UPDATE.
 
     bulk_update would write a CASE WHEN per field and row, slow past a few hundred rows; an upsert of the
-    merged rows updates any number of agencies in the same single statement that creates the new ones.
+    merged rows updates any number of agencies in the same single statement that creates the new ones. It also
+    means an agency another import created a moment ago is matched instead of failing the unique constraint.
     """
-    if not to_update:
-        Agency.objects.bulk_create(to_create)
-        return
     known_ids = [agency.pk for agency in to_update]
     for agency in to_update:
         agency.pk, agency._state.adding = None, True  # matched by (normalized_name, state), not id

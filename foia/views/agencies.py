@@ -1,6 +1,7 @@
 """Pages for agencies: list with filters, detail, contact edit, and the CSV import (upload, confirm)."""
 
 import secrets
+import time
 from pathlib import Path
 
 from django import forms
@@ -140,6 +141,18 @@ def _pending_path(token: str) -> Path:
     return Path(settings.MEDIA_ROOT) / "agency-imports" / f"{token}.csv"
 
 
+def _pending_discard(request) -> None:
+    """Forget this person's unconfirmed upload, and any upload abandoned for more than a day."""
+    pending = request.session.pop(SESSION_KEY, None)
+    if pending:
+        _pending_path(pending["token"]).unlink(missing_ok=True)
+    folder = _pending_path("x").parent
+    stale_before = time.time() - 24 * 3600
+    for old in folder.glob("*.csv") if folder.exists() else []:
+        if old.stat().st_mtime < stale_before:
+            old.unlink(missing_ok=True)
+
+
 def _pending(request) -> tuple[dict | None, bytes | None]:
     """The upload this person checked and has not confirmed yet."""
     pending = request.session.get(SESSION_KEY)
@@ -161,6 +174,7 @@ def agency_import(request):
         data = form.cleaned_data["file"].read()
         parsed = agency_file_parse(data)
         problems = parsed.problems
+        _pending_discard(request)
         if parsed.ok:
             token = secrets.token_hex(16)
             file_path = _pending_path(token)
@@ -204,8 +218,7 @@ def agency_import_confirm(request):
         except AgencyImportError as error:
             messages.error(request, f"Nothing was imported: {error}")
             return redirect("agency-import")
-        _pending_path(pending["token"]).unlink(missing_ok=True)
-        del request.session[SESSION_KEY]
+        _pending_discard(request)
         request.session["agency_import_result"] = {
             "filename": pending["filename"],
             "summary": result.summary(),
