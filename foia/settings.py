@@ -252,6 +252,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"RequestStatusEnum": "foia.models.request.Status"},
 }
 
 # Production hardening: on unless DEBUG. SECURE_SSL_REDIRECT can be turned off behind a TLS-terminating proxy

@@ -10,6 +10,7 @@ from ..models import (
     RecordsRequest,
     RequestDocument,
     RequestEvent,
+    SendMethod,
     Status,
 )
 
@@ -61,7 +62,7 @@ class AgencySerializer(StrictSerializer):
 
 
 class CampaignSerializer(StrictSerializer):
-    owner = serializers.CharField(source="owner.username", read_only=True, default=None)
+    owner = serializers.CharField(source="owner.username", read_only=True, allow_null=True, default=None)
     agency_count = serializers.IntegerField(read_only=True)
     request_count = serializers.IntegerField(read_only=True)
 
@@ -107,7 +108,9 @@ class CampaignAgenciesSerializer(serializers.Serializer):
 
 
 class RequestEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+    from_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+    to_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = RequestEvent
@@ -122,7 +125,8 @@ class RecordsRequestSerializer(serializers.ModelSerializer):
     agency = serializers.PrimaryKeyRelatedField(read_only=True)
     agency_name = serializers.CharField(source="agency.name", read_only=True)
     state = serializers.CharField(source="agency.state", read_only=True)
-    owner = serializers.CharField(source="owner.username", read_only=True, default=None)
+    owner = serializers.CharField(source="owner.username", read_only=True, allow_null=True, default=None)
+    send_method = serializers.ChoiceField(choices=SendMethod.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = RecordsRequest
