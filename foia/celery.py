@@ -6,6 +6,7 @@ The beat schedule is kept here in code, one entry per periodic scan; each scan o
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foia.settings")
 
@@ -16,6 +17,8 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Each area adds its periodic scans here, e.g.
     # "reminders-scan": {"task": "foia.tasks.reminders.scan", "schedule": crontab(minute="*/15")},
+    # Deadlines area: digests and follow-ups (foia.reminders.reminders_scan); each send is its own small task.
+    "reminders-scan": {"task": "foia.tasks.reminders.scan", "schedule": crontab(minute="*/15")},
     # Letters: release staggered emails as they come due (foia.sending.sends_release_due).
     "letters-scan-sends": {"task": "foia.tasks.letters.scan_sends", "schedule": 60.0},
 }
