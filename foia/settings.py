@@ -167,6 +167,17 @@ FOIA_REPLY_DOMAIN = env.str("FOIA_REPLY_DOMAIN", default="newsroom.example")
 FOIA_REPLY_LOCALPART = env.str("FOIA_REPLY_LOCALPART", default="records")
 FOIA_INBOUND_SECRET = env.str("FOIA_INBOUND_SECRET", default="")
 
+# Documents and incoming mail (documents area). Zip archives are expanded only within these limits.
+FOIA_ZIP_MAX_ENTRIES = env_int("FOIA_ZIP_MAX_ENTRIES", 1000, minimum=1)
+FOIA_ZIP_MAX_TOTAL_BYTES = env_int("FOIA_ZIP_MAX_TOTAL_BYTES", 1024 * 1024 * 1024, minimum=1024)
+FOIA_ZIP_MAX_RATIO = env_int("FOIA_ZIP_MAX_RATIO", 100, minimum=2)
+FOIA_ZIP_MAX_DEPTH = env_int("FOIA_ZIP_MAX_DEPTH", 2, minimum=0)
+# Text extraction runs in a child process with these limits (seconds, megabytes of address space).
+FOIA_EXTRACT_TIMEOUT = env_int("FOIA_EXTRACT_TIMEOUT", 240, minimum=5)
+FOIA_EXTRACT_MEMORY_MB = env_int("FOIA_EXTRACT_MEMORY_MB", 2048, minimum=256)
+# IMAP polling is off unless set: imaps://user:password@imap.example.org/INBOX (imap:// without TLS).
+FOIA_IMAP_URL = env.str("FOIA_IMAP_URL", default="")
+
 # Deadlines and reminders (deadlines area). Business hours end in TIME_ZONE: later sends count as received the
 # next business day. Laws with no fixed number of days get a follow-up target this many business days out.
 FOIA_BUSINESS_HOURS_END = env.str("FOIA_BUSINESS_HOURS_END", default="17:00")

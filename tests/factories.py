@@ -80,3 +80,81 @@ class CommunicationFactory(factory.django.DjangoModelFactory):
     subject = "Re: records request"
     body = "We have received your request."
     occurred_at = factory.LazyFunction(timezone.now)
+
+
+# --- Documents area: files and mail made in the test, no fixtures on disk ---------------------------------
+
+
+def pdf_bytes(pages: list[str]) -> bytes:
+    """A small valid PDF, one text line per line of each page ("" gives a page with no text)."""
+
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    for i, text in enumerate(pages):
+        lines = " ".join(f"({escape(line)}) Tj T*" for line in text.split("\n")) if text else ""
+        stream = f"BT /F1 11 Tf 72 720 Td 14 TL {lines} ET".encode() if text else b""
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >>"
+            f" /Contents {5 + 2 * i} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    return _pdf_assemble(objects)
+
+
+def _pdf_assemble(objects: list[bytes], trailer_extra: str = "") -> bytes:
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
+    trailer = f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R {trailer_extra}>>\n"
+    out += f"{trailer}startxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+def encrypted_pdf_bytes() -> bytes:
+    """A PDF locked with a user password (standard security handler, RC4 40-bit)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+        b"<< /Filter /Standard /V 1 /R 2 /Length 40 /P -4 /O <%s> /U <%s> >>" % (b"11" * 32, b"22" * 32),
+    ]
+    return _pdf_assemble(objects, trailer_extra="/Encrypt 4 0 R /ID [<00112233445566778899aabbccddeeff> "
+                                                "<00112233445566778899aabbccddeeff>] ")
+
+
+def eml_bytes(
+    *,
+    subject="Re: Public records request",
+    to="records@newsroom.example",
+    sender="clerk@springfield.example",
+    body="Please find the records attached.",
+    message_id=None,
+    attachments=(),
+    headers=None,
+) -> bytes:
+    """A raw MIME message; attachments are (filename, bytes, mime type) triples."""
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = "Tue, 24 Nov 2026 10:00:00 -0500"
+    message["Message-ID"] = message_id or make_msgid(domain="springfield.example")
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(body)
+    for filename, payload, mime in attachments:
+        maintype, subtype = mime.split("/", 1)
+        message.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes()

@@ -1,0 +1,259 @@
+"""Full-text search over document pages and communications: PostgreSQL FTS, or SQLite FTS5 as a fallback.
+
+Both backends answer through `search()`: ranked hits with a highlighted snippet and the page a hit is on.
+The indexes themselves are made by migration 0002_search.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .models import Agency, Communication, RecordsRequest, RequestDocument
+
+START, STOP = "\x02", "\x03"  # highlight markers, turned into <mark> after the text is escaped
+# On PostgreSQL only this many best-matching rows per source are ranked: ranking every page that contains a
+# common word would dominate the query time; the best of these are still shown first.
+PG_RANK_WINDOW = 2000
+
+
+@dataclass
+class SearchHit:
+    """One place a query matched: a page of a document on a request, or a communication."""
+
+    source: str  # "document" or "communication"
+    rank: float
+    raw_snippet: str
+    link: RequestDocument | None = None
+    communication: Communication | None = None
+    page: int | None = None
+
+    @property
+    def snippet(self) -> SafeString:
+        """The snippet as safe HTML: the text escaped, the matches in <mark>."""
+        html = escape(self.raw_snippet).replace(START, "<mark>").replace(STOP, "</mark>")
+        return mark_safe(html)  # noqa: S308 - escaped just above
+
+    @property
+    def snippet_text(self) -> str:
+        return " ".join(self.raw_snippet.replace(START, "").replace(STOP, "").split())
+
+    @property
+    def records_request(self) -> RecordsRequest | None:
+        return (
+            self.link.request if self.link else (self.communication.request if self.communication else None)
+        )
+
+    @property
+    def agency(self) -> Agency | None:
+        return self.records_request.agency if self.records_request else None
+
+    @property
+    def document(self):
+        return self.link.document if self.link else None
+
+
+def fts5_query(text: str) -> str:
+    """A safe FTS5 query from what a person typed: "quoted phrases", words (all required), -excluded, OR."""
+    terms, negatives = [], []
+    for phrase, word in re.findall(r'"([^"]*)"?|(\S+)', text):
+        words = re.findall(r"\w+", phrase or word)
+        if not words:
+            continue
+        if word and word.upper() == "OR" and terms:
+            terms.append("OR")
+            continue
+        quoted = '"' + " ".join(words) + '"'
+        (negatives if word.startswith("-") else terms).append(quoted)
+    while terms and terms[-1] == "OR":
+        terms.pop()
+    if not terms:
+        return ""
+    return " ".join(terms) + "".join(f" NOT {n}" for n in negatives)
+
+
+def _filters(*, campaign, agency, state, kind, date_from, date_to, date_column: str, documents: bool):
+    """WHERE clauses and parameters shared by both backends (r = request, a = agency, d = document)."""
+    clauses, params = [], []
+    for value, clause in (
+        (campaign, "r.campaign_id = %s"),
+        (agency, "r.agency_id = %s"),
+        (state, "a.state = %s"),
+    ):
+        if value:
+            clauses.append(clause)
+            params.append(getattr(value, "pk", value))
+    if kind:
+        clauses.append("d.kind = %s" if documents else "1 = 0")
+        params.extend([kind] if documents else [])
+    for value, operator in ((date_from, ">="), (date_to, "<")):
+        if value:
+            if operator == "<":
+                value = value + datetime.timedelta(days=1)
+            clauses.append(f"{date_column} {operator} %s")
+            params.append(timezone.make_aware(datetime.datetime.combine(value, datetime.time.min)))
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def _pg_sql(where_docs: str, where_comms: str) -> tuple[str, str]:
+    headline = f"'StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=12, MaxFragments=2'"
+    # The interpolated parts are fixed clauses built by _filters; every value is a query parameter.
+    documents = f"""
+        WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query),
+        pages AS MATERIALIZED (
+            SELECT p.id, p.document_id, p.number, p.search_vector FROM foia_documentpage p, q
+            WHERE p.search_vector @@ q.query
+              AND p.document_id IN (SELECT rd.document_id FROM foia_requestdocument rd
+                  JOIN foia_recordsrequest r ON r.id = rd.request_id JOIN foia_agency a ON a.id = r.agency_id
+                  JOIN foia_document d ON d.id = rd.document_id WHERE TRUE {where_docs})
+            LIMIT {PG_RANK_WINDOW}),
+        best AS (
+            SELECT rd.id AS link_id, pages.id AS page_id, pages.number,
+                   ts_rank(pages.search_vector, q.query) AS rank
+            FROM pages CROSS JOIN q JOIN foia_requestdocument rd ON rd.document_id = pages.document_id
+            JOIN foia_recordsrequest r ON r.id = rd.request_id JOIN foia_agency a ON a.id = r.agency_id
+            JOIN foia_document d ON d.id = rd.document_id
+            WHERE TRUE {where_docs}
+            ORDER BY rank DESC, pages.id LIMIT %s)
+        SELECT best.link_id, best.number, best.rank, ts_headline('english', p.text, q.query, {headline})
+        FROM best JOIN foia_documentpage p ON p.id = best.page_id, q ORDER BY best.rank DESC, best.page_id"""  # noqa: S608
+    communications = f"""
+        WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query),
+        best AS (
+            SELECT c.id, ts_rank(c.search_vector, q.query) AS rank FROM foia_communication c
+            CROSS JOIN q LEFT JOIN foia_recordsrequest r ON r.id = c.request_id
+            LEFT JOIN foia_agency a ON a.id = r.agency_id
+            WHERE c.search_vector @@ q.query {where_comms}
+            ORDER BY rank DESC, c.id LIMIT %s)
+        SELECT best.id, best.rank,
+               ts_headline('english', c.subject || ' — ' || left(c.body, 100000), q.query, {headline})
+        FROM best JOIN foia_communication c ON c.id = best.id, q ORDER BY best.rank DESC, best.id"""  # noqa: S608
+    return documents, communications
+
+
+def _sqlite_sql(where_docs: str, where_comms: str) -> tuple[str, str]:
+    # The interpolated parts are fixed clauses built by _filters; every value is a query parameter.
+    documents = f"""
+        SELECT rd.id, p.number, -bm25(foia_documentpage_fts) AS rank,
+               snippet(foia_documentpage_fts, 0, char(2), char(3), '…', 24)
+        FROM foia_documentpage_fts JOIN foia_documentpage p ON p.id = foia_documentpage_fts.rowid
+        JOIN foia_requestdocument rd ON rd.document_id = p.document_id
+        JOIN foia_recordsrequest r ON r.id = rd.request_id JOIN foia_agency a ON a.id = r.agency_id
+        JOIN foia_document d ON d.id = rd.document_id
+        WHERE foia_documentpage_fts MATCH %s {where_docs}
+        ORDER BY rank DESC, p.id LIMIT %s"""  # noqa: S608
+    communications = f"""
+        SELECT c.id, -bm25(foia_communication_fts, 4.0, 1.0) AS rank,
+               snippet(foia_communication_fts, -1, char(2), char(3), '…', 24)
+        FROM foia_communication_fts JOIN foia_communication c ON c.id = foia_communication_fts.rowid
+        LEFT JOIN foia_recordsrequest r ON r.id = c.request_id LEFT JOIN foia_agency a ON a.id = r.agency_id
+        WHERE foia_communication_fts MATCH %s {where_comms}
+        ORDER BY rank DESC, c.id LIMIT %s"""  # noqa: S608
+    return documents, communications
+
+
+def search(
+    *,
+    query: str,
+    campaign=None,
+    agency=None,
+    state=None,
+    kind=None,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    limit: int = 50,
+    sources: tuple[str, ...] = ("document", "communication"),
+) -> list[SearchHit]:
+    """Ranked hits for `query` (websearch syntax: "a phrase", -not, or) with the given filters."""
+    query = (query or "").strip()
+    if connection.vendor != "postgresql":
+        query = fts5_query(query)
+    if not query:
+        return []
+    common = {"campaign": campaign, "agency": agency, "state": state, "kind": kind}
+    dates = {"date_from": date_from, "date_to": date_to}
+    where_docs, doc_params = _filters(**common, **dates, date_column="rd.added_at", documents=True)
+    where_comms, comm_params = _filters(**common, **dates, date_column="c.occurred_at", documents=False)
+    if connection.vendor == "postgresql":
+        documents_sql, communications_sql = _pg_sql(where_docs, where_comms)
+        doc_params = [query, *doc_params, *doc_params, limit]
+    else:
+        documents_sql, communications_sql = _sqlite_sql(where_docs, where_comms)
+        doc_params = [query, *doc_params, limit]
+    hits: list[SearchHit] = []
+    with connection.cursor() as cursor:
+        if "document" in sources:
+            cursor.execute(documents_sql, doc_params)
+            for link_id, number, rank, snippet in cursor.fetchall():
+                link = RequestDocument(pk=link_id)
+                hits.append(SearchHit("document", float(rank), snippet or "", page=number, link=link))
+        if "communication" in sources:
+            cursor.execute(communications_sql, [query, *comm_params, limit])
+            for pk, rank, snippet in cursor.fetchall():
+                found = Communication(pk=pk)
+                hits.append(SearchHit("communication", float(rank), snippet or "", communication=found))
+    _hits_load(hits)
+    hits.sort(key=lambda hit: -hit.rank)
+    return hits[:limit]
+
+
+def _hits_load(hits: list[SearchHit]) -> None:
+    """Replace the id-only rows with loaded ones: two queries whatever the number of hits."""
+    links = RequestDocument.objects.select_related(
+        "document", "request__agency", "request__campaign"
+    ).in_bulk({hit.link.pk for hit in hits if hit.link})
+    communications = Communication.objects.select_related("request__agency", "request__campaign").in_bulk(
+        {hit.communication.pk for hit in hits if hit.communication}
+    )
+    for hit in hits:
+        if hit.link:
+            hit.link = links[hit.link.pk]
+        if hit.communication:
+            hit.communication = communications[hit.communication.pk]
+
+
+@dataclass
+class ClauseRow:
+    """One agency of a campaign: whether its documents contain the phrase, and the best place it does."""
+
+    agency: Agency
+    records_request: RecordsRequest | None
+    hit: SearchHit | None
+    documents_matching: int
+
+    @property
+    def found(self) -> bool:
+        return self.hit is not None
+
+
+def clause_find(*, campaign, phrase: str, limit: int = 5000) -> list[ClauseRow]:
+    """Per agency in the campaign (found or not): does any of its documents contain the phrase?"""
+    phrase = phrase.strip()
+    if not phrase:
+        return []
+    query = phrase if '"' in phrase else f'"{phrase}"'
+    hits = search(query=query, campaign=campaign, limit=limit, sources=("document",))
+    best: dict[int, SearchHit] = {}
+    documents: dict[int, set[int]] = {}
+    for hit in hits:  # already best first
+        agency_id = hit.link.request.agency_id
+        best.setdefault(agency_id, hit)
+        documents.setdefault(agency_id, set()).add(hit.link.document_id)
+    requests = {
+        r.agency_id: r for r in RecordsRequest.objects.filter(campaign=campaign).select_related("agency")
+    }
+    agencies = {r.agency_id: r.agency for r in requests.values()}
+    for agency in campaign.agencies.all():
+        agencies.setdefault(agency.pk, agency)
+    rows = [
+        ClauseRow(agency, requests.get(agency_id), best.get(agency_id), len(documents.get(agency_id, ())))
+        for agency_id, agency in agencies.items()
+    ]
+    rows.sort(key=lambda row: (not row.found, row.agency.state, row.agency.name))
+    return rows

@@ -1,0 +1,1 @@
+"""Template tags, one module per area."""

@@ -1,0 +1,108 @@
+"""Text out of response files, page by page, in a child process that cannot take the worker down."""
+
+import io
+
+import pytest
+
+from foia.documents import document_store
+from foia.extraction import document_extract, text_extract, text_extract_isolated
+from foia.models import Document, DocumentPage, ExtractionStatus
+
+from .conftest import wait_until
+from .factories import RecordsRequestFactory, encrypted_pdf_bytes, eml_bytes, pdf_bytes
+from .test_documents import docx_bytes, xlsx_bytes
+
+
+def stored(data: bytes, name: str) -> Document:
+    result = document_store(fileobj=io.BytesIO(data), name=name, records_request=RecordsRequestFactory())
+    return result.links[0].document
+
+
+def test_pdf_text_is_kept_per_page(db):
+    document = stored(pdf_bytes(["First page text", "We encourage adoption of the app"]), "mou.pdf")
+    document_extract(document=document)
+    document.refresh_from_db()
+    assert document.extraction_status == ExtractionStatus.DONE
+    assert document.page_count == 2
+    pages = list(DocumentPage.objects.filter(document=document).values_list("number", "text"))
+    assert pages[0] == (1, "First page text")
+    assert pages[1][0] == 2 and "encourage adoption" in pages[1][1]
+
+
+def test_a_scanned_pdf_without_a_text_layer_needs_ocr(db):
+    document = stored(pdf_bytes(["", ""]), "scan.pdf")
+    document_extract(document=document)
+    document.refresh_from_db()
+    assert document.extraction_status == ExtractionStatus.NEEDS_OCR
+    assert "OCR" in document.extraction_error
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (encrypted_pdf_bytes(), "encrypted"),
+        (b"%PDF-1.7\n" + b"\x13\x37 not really a pdf " * 50, "damaged"),
+        (pdf_bytes([]), "damaged"),  # an empty PDF: no pages at all
+    ],
+    ids=["encrypted", "corrupt", "empty"],
+)
+def test_bad_pdfs_fail_with_a_reason(db, data, reason):
+    document = stored(data, "bad.pdf")
+    result = document_extract(document=document)
+    document.refresh_from_db()
+    assert document.extraction_status == ExtractionStatus.FAILED
+    assert reason in document.extraction_error
+    assert result.pages == [] and document.pages.count() == 0
+
+
+def test_word_excel_text_and_email_are_extracted(db):
+    assert "Talking points" in text_of(docx_bytes("Talking points for the launch"), "t.docx")
+    assert "Ring LLC\t1200" in text_of(xlsx_bytes([["Ring LLC", 1200]]), "budget.xlsx")
+    assert "fee of $25" in text_of(b"The fee of $25 is due.", "fee.txt")
+    assert "records are attached" in text_of(eml_bytes(body="The records are attached."), "reply.eml")
+
+
+def text_of(data: bytes, name: str) -> str:
+    document = stored(data, name)
+    document_extract(document=document)
+    return "\n".join(document.pages.values_list("text", flat=True))
+
+
+def test_a_runaway_extraction_is_stopped_at_the_time_limit(tmp_path):
+    path = tmp_path / "x.pdf"
+    path.write_bytes(pdf_bytes(["x"]))
+    result = text_extract_isolated(str(path), "application/pdf", timeout=0.001, memory_mb=1024)
+    assert result.status == "failed" and "longer than" in result.error
+
+
+def test_a_file_needing_too_much_memory_fails_without_harming_this_process(tmp_path):
+    path = tmp_path / "x.pdf"
+    path.write_bytes(pdf_bytes(["x"]))
+    result = text_extract_isolated(str(path), "application/pdf", timeout=60, memory_mb=20)
+    assert result.status == "failed"
+
+
+def test_unreadable_office_files_fail_with_a_reason(tmp_path):
+    path = tmp_path / "broken.docx"
+    path.write_bytes(b"PK\x03\x04 truncated")
+    result = text_extract(str(path), "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    assert result.status == "failed" and "Could not read" in result.error
+
+
+def test_a_real_worker_extracts_the_text_of_an_uploaded_pdf(start_worker):
+    worker = start_worker()
+    records_request = RecordsRequestFactory()
+    document_store(  # queues extraction on commit (no transaction here: autocommit)
+        fileobj=io.BytesIO(pdf_bytes(["Officers will encourage adoption of the Neighbors app."])),
+        name="mou.pdf",
+        records_request=records_request,
+    )
+    document = Document.objects.get()
+    wait_until(
+        lambda: Document.objects.get(pk=document.pk).extraction_status != ExtractionStatus.PENDING,
+        timeout=60,
+        message=f"the worker to extract the document\n{worker.log()}",
+    )
+    document.refresh_from_db()
+    assert document.extraction_status == ExtractionStatus.DONE
+    assert "encourage adoption" in document.pages.get(number=1).text
