@@ -17,6 +17,8 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Each area adds its periodic scans here, e.g.
     # "reminders-scan": {"task": "foia.tasks.reminders.scan", "schedule": crontab(minute="*/15")},
+    # Documents area: fetch replies from IMAP every 2 minutes (a no-op unless FOIA_IMAP_URL is set).
+    "documents-imap-poll": {"task": "foia.tasks.documents.poll_imap", "schedule": 120.0},
     # Documents area: fetch replies from the IMAP mailbox every 2 minutes (a no-op unless FOIA_IMAP_URL is set).
     "documents-imap-poll": {"task": "foia.tasks.documents.poll_imap", "schedule": 120.0},
     # Deadlines area: digests and follow-ups (foia.reminders.reminders_scan); each send is its own small task.
