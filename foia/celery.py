@@ -19,8 +19,6 @@ app.conf.beat_schedule = {
     # "reminders-scan": {"task": "foia.tasks.reminders.scan", "schedule": crontab(minute="*/15")},
     # Documents area: fetch replies from IMAP every 2 minutes (a no-op unless FOIA_IMAP_URL is set).
     "documents-imap-poll": {"task": "foia.tasks.documents.poll_imap", "schedule": 120.0},
-    # Documents area: fetch replies from the IMAP mailbox every 2 minutes (a no-op unless FOIA_IMAP_URL is set).
-    "documents-imap-poll": {"task": "foia.tasks.documents.poll_imap", "schedule": 120.0},
     # Deadlines area: digests and follow-ups (foia.reminders.reminders_scan); each send is its own small task.
     "reminders-scan": {"task": "foia.tasks.reminders.scan", "schedule": crontab(minute="*/15")},
     # Letters: release staggered emails as they come due (foia.sending.sends_release_due).
