@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .campaigns import letter_filename
@@ -94,13 +95,25 @@ def _email_subject(records_request: RecordsRequest) -> str:
     return subject if tag in subject else f"{subject} {tag}"
 
 
+def _attachment_name(records_request: RecordsRequest) -> str:
+    return f"{records_request.tracking_number}-{letter_filename(records_request)}"
+
+
 def _pending_communication(records_request, *, scheduled_for, actor) -> Communication:
     return Communication(
         request=records_request,
         direction=Direction.OUTGOING,
         channel=CommunicationChannel.EMAIL,
         subject=_email_subject(records_request),
-        body=records_request.letter_body,
+        body=render_to_string(
+            "emails/request-body.txt",
+            {
+                "letter": records_request.letter_body.strip(),
+                "filename": _attachment_name(records_request),
+                "reply_address": records_request.reply_address,
+                "tracking_number": records_request.tracking_number,
+            },
+        ),
         from_address=settings.DEFAULT_FROM_EMAIL,
         to_address=records_request.agency.email,
         message_id=make_msgid(idstring=records_request.tracking_number, domain=settings.FOIA_REPLY_DOMAIN),

@@ -1,3 +1,147 @@
-"""Pages for letters."""
+"""Pages for letters: preview (with template errors and their lines), PDF, regenerate, send, mark sent."""
 
-urlpatterns: list = []
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from ..campaigns import letter_filename
+from ..forms_campaigns import MarkSentForm
+from ..letters import LetterError, law_for_agency, letter_compose, requester_limit_warning
+from ..models import Campaign, RecordsRequest, Role, Status
+from ..models.request import LetterState
+from ..permissions import require_can_work, role_required
+from ..sending import SendError, campaign_queue_emails, request_record_manual_send
+
+
+def _request(pk) -> RecordsRequest:
+    return get_object_or_404(RecordsRequest.objects.select_related("agency", "campaign"), pk=pk)
+
+
+def campaign_letter_preview(request, pk):
+    """The campaign's letter as one agency would get it, or the template error with its line."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    agencies = campaign.agencies.order_by("state", "name")
+    agency = agencies.filter(pk=request.GET.get("agency") or 0).first() or agencies.first()
+    context = {"campaign": campaign, "agencies": agencies[:500], "agency": agency}
+    if agency is None:
+        context["error"] = "Add agencies to the campaign to preview its letter."
+        return render(request, "letters/preview.html", context)
+    existing = campaign.requests.filter(agency=agency).first()
+    try:
+        law = law_for_agency(agency)
+        context["warning"] = requester_limit_warning(law)
+        context["letter"] = letter_compose(
+            campaign=campaign,
+            agency=agency,
+            law=law,
+            tracking_number=existing.tracking_number if existing else f"{campaign.tracking_prefix}-0000",
+            reply_address=existing.reply_address if existing else "records+preview@…",
+            today=timezone.localdate(),
+        )
+    except LetterError as error:
+        context["error"] = str(error)
+        context["error_line"] = error.line
+    return render(request, "letters/preview.html", context)
+
+
+def letter_pdf(request, pk):
+    records_request = _request(pk)
+    if not records_request.letter_pdf:
+        raise Http404("No PDF for this letter yet.")
+    name = f"{records_request.tracking_number}-{letter_filename(records_request)}"
+    return FileResponse(records_request.letter_pdf.open("rb"), filename=name, content_type="application/pdf")
+
+
+@require_POST
+@role_required(Role.REPORTER)
+def letter_generate_pdf(request, pk):
+    """Queue this letter's PDF again (after a failure, say)."""
+    records_request = _request(pk)
+    require_can_work(request.user, records_request)
+    queued = RecordsRequest.objects.filter(
+        pk=pk, letter_state__in=[LetterState.NONE, LetterState.FAILED, LetterState.READY], letter_body__gt=""
+    ).update(letter_state=LetterState.QUEUED, letter_error="")
+    if queued:
+        from ..tasks.letters import generate_letter
+
+        transaction.on_commit(lambda: generate_letter.delay(pk))
+        messages.success(request, "The PDF is being generated.")
+    else:
+        messages.warning(request, "The PDF is already being generated, or there is no letter yet.")
+    return redirect("request-detail", pk=pk)
+
+
+@require_POST
+@role_required(Role.REPORTER)
+def letter_send(request, pk):
+    """Email this one letter now (it still counts toward the campaign's hourly pace)."""
+    records_request = _request(pk)
+    require_can_work(request.user, records_request)
+    try:
+        plan = campaign_queue_emails(
+            campaign=records_request.campaign,
+            actor=request.user,
+            requests=RecordsRequest.objects.filter(pk=pk),
+        )
+    except SendError as error:
+        messages.error(request, error.messages[0])
+        return redirect("request-detail", pk=pk)
+    if plan.queued:
+        when = timezone.localtime(plan.queued[0].scheduled_for)
+        messages.success(request, f"Queued to {records_request.agency.email}; goes out around {when:%H:%M}.")
+    else:
+        messages.error(request, plan.skipped[0] if plan.skipped else "Nothing to send.")
+    return redirect("request-detail", pk=pk)
+
+
+@require_POST
+@role_required(Role.REPORTER)
+def letter_mark_sent(request, pk):
+    """Record a portal/mail/fax submission: date, method, reference."""
+    records_request = _request(pk)
+    require_can_work(request.user, records_request)
+    form = MarkSentForm(request.POST, prefix=request.POST.get("prefix") or None)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("request-detail", args=[pk])
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{records_request.tracking_number} {field}: {' '.join(errors)}")
+        return redirect(back)
+    try:
+        request_record_manual_send(
+            records_request=records_request,
+            sent_at=form.sent_at(),
+            method=form.cleaned_data["method"],
+            reference=form.cleaned_data["reference"],
+            actor=request.user,
+        )
+    except (SendError, ValidationError) as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{records_request.tracking_number} marked sent; its clock is running.")
+    return redirect(back)
+
+
+def can_send(user, records_request) -> bool:
+    """For templates: may this person send or mark this draft sent?"""
+    try:
+        require_can_work(user, records_request)
+    except PermissionDenied:
+        return False
+    return records_request.status == Status.DRAFT
+
+
+urlpatterns = [
+    path("campaign/<int:pk>/preview/", campaign_letter_preview, name="letter-preview"),
+    path("<int:pk>/pdf/", letter_pdf, name="letter-pdf"),
+    path("<int:pk>/generate/", letter_generate_pdf, name="letter-generate"),
+    path("<int:pk>/send/", letter_send, name="letter-send"),
+    path("<int:pk>/mark-sent/", letter_mark_sent, name="letter-mark-sent"),
+]

@@ -1,0 +1,159 @@
+"""Forms for campaigns, agency selection and recording a portal/mail/fax submission."""
+
+import datetime
+import re
+
+from django import forms
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .letters import TEMPLATE_VARIABLES, LetterError, template_check
+from .models import AgencyKind, Campaign, SendMethod
+
+TEMPLATE_HELP = "Variables: " + "; ".join(f"{name} ({fields})" for name, fields in TEMPLATE_VARIABLES.items())
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = [
+            "title",
+            "slug",
+            "tracking_prefix",
+            "description",
+            "records_wanted",
+            "date_from",
+            "date_to",
+            "requester_name",
+            "requester_outlet",
+            "requester_email",
+            "requester_address",
+            "requester_phone",
+            "fee_waiver_text",
+            "fee_cap",
+            "preferred_format",
+            "subject_template",
+            "body_template",
+            "followup_mode",
+            "followup_every_days",
+            "followup_max",
+            "send_per_hour",
+        ]
+        widgets = {
+            "date_from": forms.DateInput(attrs={"type": "date"}),
+            "date_to": forms.DateInput(attrs={"type": "date"}),
+            "records_wanted": forms.Textarea(attrs={"rows": 6}),
+            "requester_address": forms.Textarea(attrs={"rows": 3}),
+            "fee_waiver_text": forms.Textarea(attrs={"rows": 4}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "body_template": forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
+        }
+        help_texts = {
+            "slug": "Short name for URLs and file names; left empty, it is made from the title.",
+            "subject_template": "Leave empty for the default. " + TEMPLATE_HELP,
+            "body_template": "Leave empty for the default letter. The date, agency address, subject line and "
+            "signature are added around it. " + TEMPLATE_HELP,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["requester_email"].required = True
+        self.fields["requester_name"].required = True
+        if self.instance.pk and self.instance.requests.exists():
+            # Tracking numbers already issued must stay readable as this campaign's.
+            self.fields["tracking_prefix"].disabled = True
+            self.fields[
+                "tracking_prefix"
+            ].help_text = "Fixed once requests exist (tracking numbers are stable)."
+
+    def clean_tracking_prefix(self):
+        prefix = self.cleaned_data["tracking_prefix"].strip().upper()
+        if not re.fullmatch(r"[A-Z][A-Z0-9]{1,11}", prefix):
+            raise forms.ValidationError("Use 2–12 letters or digits, starting with a letter, e.g. RING.")
+        return prefix
+
+    def clean_records_wanted(self):
+        text = self.cleaned_data["records_wanted"]
+        if not Campaign(records_wanted=text).records_list:
+            raise forms.ValidationError("List at least one kind of record, one per line.")
+        return text
+
+    def clean_send_per_hour(self):
+        value = self.cleaned_data["send_per_hour"]
+        if not 1 <= value <= 3600:
+            raise forms.ValidationError("Between 1 and 3600 emails per hour.")
+        return value
+
+    def _clean_template(self, name: str, label: str) -> str:
+        source = self.cleaned_data.get(name, "")
+        if source.strip():
+            try:
+                template_check(source=source, field=label)
+            except LetterError as error:
+                where = f"Line {error.line}: " if error.line else ""
+                raise forms.ValidationError(f"{where}{error.message}") from None
+        return source
+
+    def clean_subject_template(self):
+        return self._clean_template("subject_template", "Subject template")
+
+    def clean_body_template(self):
+        return self._clean_template("body_template", "Body template")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("slug") and cleaned.get("title"):
+            cleaned["slug"] = slugify(cleaned["title"])[:60] or "campaign"
+            if Campaign.objects.filter(slug=cleaned["slug"]).exclude(pk=self.instance.pk).exists():
+                self.add_error("slug", f'"{cleaned["slug"]}" is taken; choose another.')
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "The end of the date range is before its start.")
+        return cleaned
+
+
+class AgencyFilterForm(forms.Form):
+    state = forms.CharField(required=False, max_length=2, label="State")
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *AgencyKind.choices])
+    q = forms.CharField(required=False, label="Name or city")
+
+    def filter(self, queryset):
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data["state"]:
+            queryset = queryset.filter(state=data["state"].upper())
+        if data["kind"]:
+            queryset = queryset.filter(kind=data["kind"])
+        if data["q"]:
+            from django.db.models import Q
+
+            queryset = queryset.filter(Q(name__icontains=data["q"]) | Q(city__icontains=data["q"]))
+        return queryset
+
+
+MANUAL_CHOICES = [
+    (m.value, m.label) for m in (SendMethod.PORTAL, SendMethod.MAIL, SendMethod.FAX, SendMethod.HAND)
+]
+
+
+class MarkSentForm(forms.Form):
+    sent_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Date submitted")
+    method = forms.ChoiceField(choices=MANUAL_CHOICES)
+    reference = forms.CharField(
+        required=False, max_length=120, help_text="Portal request number, certified-mail number, fax receipt."
+    )
+
+    def clean_sent_on(self):
+        value = self.cleaned_data["sent_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("The date submitted cannot be in the future.")
+        return value
+
+    def sent_at(self) -> datetime.datetime:
+        """Now if submitted today; otherwise noon of that day (the deadline counts from the date)."""
+        day = self.cleaned_data["sent_on"]
+        if day == timezone.localdate():
+            return timezone.now()
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12, 0)))
