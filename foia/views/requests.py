@@ -1,22 +1,271 @@
-"""Pages for records requests."""
+"""Pages for records requests: the list, the overdue page (with CSV), the detail page and its three forms."""
 
-from django.shortcuts import get_object_or_404, render
-from django.urls import path
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
-from ..models import RecordsRequest
+from .. import deadlines
+from ..csvutil import csv_response
+from ..lifecycle import (
+    LifecycleError,
+    allowed_transitions,
+    request_add_note,
+    request_claim_extension,
+    request_transition,
+)
+from ..models import Campaign, RecordsRequest, RequestEvent, Role, Status, User
+from ..permissions import can_work_request, require_can_work, role_required
+
+PAGE_SIZE = 50
+
+
+class RequestFilterForm(forms.Form):
+    q = forms.CharField(label="Tracking number or agency", required=False)
+    campaign = forms.ModelChoiceField(queryset=Campaign.objects.order_by("title"), required=False)
+    state = forms.ChoiceField(required=False)
+    owner = forms.ModelChoiceField(queryset=User.objects.order_by("username"), required=False)
+    status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", "Any state"), *((c, c) for c in sorted(deadlines.JURISDICTIONS))]
+        self.fields["campaign"].empty_label = "Any campaign"
+        self.fields["owner"].empty_label = "Anyone"
+
+    def apply(self, queryset):
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data["q"]:
+            queryset = queryset.filter(
+                Q(tracking_number__icontains=data["q"]) | Q(agency__name__icontains=data["q"])
+            )
+        for field, lookup in (
+            ("campaign", "campaign"),
+            ("state", "agency__state"),
+            ("owner", "owner"),
+            ("status", "status"),
+        ):
+            if data[field]:
+                queryset = queryset.filter(**{lookup: data[field]})
+        return queryset
+
+
+class StatusForm(forms.Form):
+    to_status = forms.ChoiceField(label="New status", choices=Status.choices)
+    note = forms.CharField(
+        label="Note (what the agency said)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    fee_amount = forms.DecimalField(label="Fee estimate ($)", required=False, min_value=0, decimal_places=2)
+    exemptions = forms.CharField(label="Exemptions cited", required=False)
+
+
+class ExtensionForm(forms.Form):
+    new_due_on = forms.DateField(label="New due date", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label="Reason the agency gave", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _listing(request):
+    """The filtered, visible requests with what the rows show, and the filter form."""
+    form = RequestFilterForm(request.GET or None)
+    records_requests = form.apply(
+        RecordsRequest.objects.visible_to(request.user).select_related("agency", "campaign", "owner")
+    )
+    return form, records_requests
+
+
+def _decorate(rows, user, today):
+    for rr in rows:
+        rr.days_overdue = (today - rr.due_on).days if rr.due_on and rr.is_open and rr.due_on < today else 0
+        rr.can_work = can_work_request(user, rr)
+        rr.next_statuses = [(s, Status(s).label) for s in allowed_transitions(rr.status)]
+    return rows
+
+
+def _page(request, queryset):
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
 
 
 def request_list(request):
-    records_requests = RecordsRequest.objects.select_related("agency", "campaign")[:200]
-    return render(request, "requests/list.html", {"records_requests": records_requests})
+    form, records_requests = _listing(request)
+    page, query = _page(request, records_requests.order_by("-created_at", "tracking_number"))
+    _decorate(page.object_list, request.user, timezone.localdate())
+    return render(request, "requests/list.html", {"form": form, "page": page, "query": query})
+
+
+def request_overdue(request):
+    today = timezone.localdate()
+    form, records_requests = _listing(request)
+    overdue = records_requests.overdue(today).order_by("due_on", "tracking_number")
+    if request.GET.get("format") == "csv":
+        return _overdue_csv(overdue, today)
+    page, query = _page(request, overdue)
+    _decorate(page.object_list, request.user, today)
+    context = {"form": form, "page": page, "query": query, "today": today}
+    return render(request, "requests/overdue.html", context)
+
+
+def _overdue_csv(overdue, today):
+    header = [
+        "tracking_number",
+        "campaign",
+        "agency",
+        "state",
+        "owner",
+        "status",
+        "sent_at",
+        "due_on",
+        "days_overdue",
+        "statutory",
+        "due_rule",
+        "followups_sent",
+        "url",
+    ]
+    rows = (
+        [
+            rr.tracking_number,
+            rr.campaign.title,
+            rr.agency.name,
+            rr.agency.state,
+            rr.owner.username if rr.owner else "",
+            rr.get_status_display(),
+            timezone.localtime(rr.sent_at).strftime("%Y-%m-%d %H:%M") if rr.sent_at else "",
+            rr.due_on.isoformat(),
+            (today - rr.due_on).days,
+            "yes" if rr.due_is_statutory else "no (follow-up target)",
+            rr.due_rule,
+            rr.followups_sent,
+            reverse("request-detail", args=[rr.pk]),
+        ]
+        for rr in overdue.iterator(chunk_size=2000)
+    )
+    return csv_response(f"overdue-{today.isoformat()}.csv", header, rows)
 
 
 def request_detail(request, pk):
-    records_request = get_object_or_404(RecordsRequest.objects.select_related("agency", "campaign"), pk=pk)
-    return render(request, "requests/detail.html", {"records_request": records_request})
+    records_request = get_object_or_404(
+        RecordsRequest.objects.visible_to(request.user).select_related("agency", "campaign", "owner"), pk=pk
+    )
+    today = timezone.localdate()
+    _decorate([records_request], request.user, today)
+    status_form = StatusForm()
+    status_form.fields["to_status"].choices = records_request.next_statuses
+    events = (
+        RequestEvent.objects.filter(request=records_request)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+    context = {
+        "records_request": records_request,
+        "events": events,
+        "today": today,
+        "status_form": status_form,
+        "extension_form": ExtensionForm(),
+        "note_form": NoteForm(),
+    }
+    return render(request, "requests/detail.html", context)
+
+
+def _back(request, records_request):
+    """Back to `next` when it is one of our pages (the overdue page's quick update), else the detail page."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect("request-detail", pk=records_request.pk)
+
+
+def _work(request, pk):
+    records_request = get_object_or_404(RecordsRequest.objects.select_related("agency"), pk=pk)
+    require_can_work(request.user, records_request)
+    return records_request
+
+
+def _invalid(request, form):
+    problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+    messages.error(request, f"Nothing changed. {problems}")
+
+
+@require_POST
+@role_required(Role.REPORTER)
+def request_status_update(request, pk):
+    records_request = _work(request, pk)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        _invalid(request, form)
+        return _back(request, records_request)
+    data = form.cleaned_data
+    try:
+        request_transition(
+            records_request=records_request,
+            to_status=data["to_status"],
+            actor=request.user,
+            note=data["note"],
+            fee_amount=data["fee_amount"],
+            exemptions=data["exemptions"],
+        )
+    except LifecycleError as error:
+        messages.error(request, f"Nothing changed. {' '.join(error.messages)}")
+    else:
+        messages.success(
+            request,
+            f"{records_request.tracking_number} is now {records_request.get_status_display().lower()}.",
+        )
+    return _back(request, records_request)
+
+
+@require_POST
+@role_required(Role.REPORTER)
+def request_extension(request, pk):
+    records_request = _work(request, pk)
+    form = ExtensionForm(request.POST)
+    if not form.is_valid():
+        _invalid(request, form)
+        return _back(request, records_request)
+    try:
+        request_claim_extension(
+            records_request=records_request,
+            new_due_on=form.cleaned_data["new_due_on"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+        )
+    except LifecycleError as error:
+        messages.error(request, f"Nothing changed. {' '.join(error.messages)}")
+    else:
+        messages.success(request, f"Extension recorded: now due {records_request.due_on:%Y-%m-%d}.")
+    return _back(request, records_request)
+
+
+@require_POST
+@role_required(Role.REPORTER)
+def request_note(request, pk):
+    records_request = _work(request, pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        _invalid(request, form)
+        return _back(request, records_request)
+    request_add_note(records_request=records_request, text=form.cleaned_data["text"], actor=request.user)
+    messages.success(request, "Note added to the timeline.")
+    return _back(request, records_request)
 
 
 urlpatterns = [
     path("", request_list, name="request-list"),
+    path("overdue/", request_overdue, name="request-overdue"),
     path("<int:pk>/", request_detail, name="request-detail"),
+    path("<int:pk>/status/", request_status_update, name="request-status"),
+    path("<int:pk>/extension/", request_extension, name="request-extension"),
+    path("<int:pk>/note/", request_note, name="request-note"),
 ]
