@@ -46,6 +46,8 @@ SUBJECT_TAG = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9_-]{0,31})\]")
 TRACKING_WORD = re.compile(r"\b([A-Za-z][A-Za-z0-9]{0,11}-\d{1,8})\b")
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
+# An mbox separator: "From sender Tue Nov 24 10:00:00 2026" (a body line "From here on" is not one).
+MBOX_FROM = re.compile(rb"^From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ")
 
 
 class MailError(ValueError):
@@ -100,6 +102,15 @@ def _token_from(addresses) -> str | None:
     return None
 
 
+def _by_token(token: str) -> RecordsRequest | None:
+    """Exact token first; mail systems sometimes change the case of the local part."""
+    found = RecordsRequest.objects.filter(reply_token=token).first()
+    if found is None:
+        matches = list(RecordsRequest.objects.filter(reply_token__iexact=token)[:2])
+        found = matches[0] if len(matches) == 1 else None
+    return found
+
+
 def _by_tracking(text: str) -> RecordsRequest | None:
     candidates = {tag.upper() for tag in SUBJECT_TAG.findall(text)} | {
         w.upper() for w in TRACKING_WORD.findall(text)
@@ -121,10 +132,9 @@ def _by_thread(message: EmailMessage) -> RecordsRequest | None:
 def request_match(message: EmailMessage, body: str) -> tuple[RecordsRequest | None, str]:
     """The request a message belongs to and how it was found, or (None, "") for the unsorted inbox."""
     token = _token_from(_addresses(message))
-    if token:
-        found = RecordsRequest.objects.filter(reply_token=token).first()
-        if found:
-            return found, "reply address"
+    found = _by_token(token) if token else None
+    if found:
+        return found, "reply address"
     found = _by_tracking(str(message.get("Subject", "")))
     if found:
         return found, "subject tag"
@@ -137,7 +147,7 @@ def request_match(message: EmailMessage, body: str) -> tuple[RecordsRequest | No
         if found:
             return found, f"forwarded ({how})"
     token = _token_from(re.findall(r"[\w.+-]+@[\w.-]+", body))
-    found = RecordsRequest.objects.filter(reply_token=token).first() if token else _by_tracking(body[:20000])
+    found = _by_token(token) if token else _by_tracking(body[:20000])
     return (found, "forwarded text") if found else (None, "")
 
 
@@ -294,7 +304,7 @@ def mail_file_split(data: bytes, *, filename: str = "") -> list[bytes]:
         return [data]
     messages, current, start_line, previous_blank = [], [], 1, True
     for number, line in enumerate(data.splitlines(keepends=True), 1):
-        if line.startswith(b"From ") and previous_blank:
+        if (number == 1 or previous_blank) and MBOX_FROM.match(line):
             if current:
                 messages.append((start_line, b"".join(current)))
             current, start_line = [], number + 1
