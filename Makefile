@@ -22,7 +22,7 @@ install: $(STAMP)
 
 setup: install .env
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_laws
+	$(BIN)/python manage.py load_laws --missing-only
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py ensure_login
 

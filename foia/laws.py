@@ -137,8 +137,12 @@ def law_rows_parse(text: str) -> list[dict]:
 
 
 @transaction.atomic
-def laws_load(*, text: str) -> dict[str, int]:
-    """Create or update one Law per jurisdiction; counts of created/updated/unchanged rows."""
+def laws_load(*, text: str, missing_only: bool = False) -> dict[str, int]:
+    """Create or update one Law per jurisdiction; counts of created/updated/unchanged rows.
+
+    With `missing_only`, rows already in the database are left as they are, so corrections made in the
+    admin survive `make run` and container restarts (which load the shipped file that way).
+    """
     rows = law_rows_parse(text)
     existing = {law.jurisdiction: law for law in Law.objects.select_for_update()}
     counts = {"created": 0, "updated": 0, "unchanged": 0}
@@ -147,6 +151,9 @@ def laws_load(*, text: str) -> dict[str, int]:
         if law is None:
             Law.objects.create(**values)
             counts["created"] += 1
+            continue
+        if missing_only:
+            counts["unchanged"] += 1
             continue
         changed = [field for field, value in values.items() if getattr(law, field) != value]
         if not changed:

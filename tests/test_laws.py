@@ -81,9 +81,9 @@ def write_laws(tmp_path, rows: list[dict], columns=COLUMNS):
     return path
 
 
-def load(path) -> str:
+def load(path, *options) -> str:
     out = io.StringIO()
-    call_command("load_laws", "--file", str(path), stdout=out)
+    call_command("load_laws", "--file", str(path), *options, stdout=out)
     return out.getvalue()
 
 
@@ -137,6 +137,16 @@ def test_a_corrected_row_is_updated_in_place(db, tmp_path):
     rows[0]["response_days"] = "11"
     assert "0 created, 1 updated, 51 unchanged" in load(write_laws(tmp_path, rows))
     assert Law.objects.get(jurisdiction=rows[0]["jurisdiction"]).response_days == 11
+
+
+def test_missing_only_adds_new_jurisdictions_and_keeps_admin_corrections(db, tmp_path):
+    load(DEFAULT_LAWS_FILE)
+    Law.objects.filter(jurisdiction="MI").update(response_days=7)  # corrected in the admin
+    Law.objects.filter(jurisdiction="WY").delete()
+    output = load(DEFAULT_LAWS_FILE, "--missing-only")
+    assert "1 created, 0 updated, 51 unchanged" in output
+    assert Law.objects.get(jurisdiction="MI").response_days == 7
+    assert Law.objects.filter(jurisdiction="WY").exists()
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--file", type=Path, default=DEFAULT_LAWS_FILE, help="CSV file of law rows.")
+        parser.add_argument(
+            "--missing-only",
+            action="store_true",
+            help="Only add jurisdictions not in the database yet; keep existing rows (and admin edits).",
+        )
 
-    def handle(self, *args, file: Path, **options):
+    def handle(self, *args, file: Path, missing_only: bool, **options):
         try:
             text = file.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -21,7 +26,7 @@ class Command(BaseCommand):
         except UnicodeDecodeError as error:
             raise CommandError(f"{file}: not UTF-8 text (byte {error.start})") from None
         try:
-            counts = laws_load(text=text)
+            counts = laws_load(text=text, missing_only=missing_only)
         except LawFileError as error:
             count = len(error.problems)
             raise CommandError(f"{file}: nothing loaded, {count} problem(s):\n{error}") from None
