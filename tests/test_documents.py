@@ -116,9 +116,15 @@ def test_a_path_as_a_name_is_cleaned_for_display_and_never_used_as_a_path(db):
 
 @pytest.mark.parametrize(
     ("raw", "clean"),
-    [("..\\..\\boot.ini", "boot.ini"), ("/etc/shadow", "shadow"), (".hidden", "hidden"), ("a\x00b.pdf", "ab.pdf"),
-     ("", "unnamed"), ("..", "unnamed")],
-)  # fmt: skip
+    [
+        ("..\\..\\boot.ini", "boot.ini"),
+        ("/etc/shadow", "shadow"),
+        (".hidden", "hidden"),
+        ("a\x00b.pdf", "ab.pdf"),
+        ("", "unnamed"),
+        ("..", "unnamed"),
+    ],
+)
 def test_filenames_are_cleaned(raw, clean):
     assert filename_clean(raw) == clean
 
@@ -200,7 +206,12 @@ def test_an_empty_file_is_refused(db):
 
 def test_a_zip_is_kept_and_its_entries_become_documents(db):
     records_request = RecordsRequestFactory()
-    data = zip_bytes({"contracts/mou.pdf": pdf_bytes(["MOU"]), "notes.txt": b"talking points", "page.html": b"<html>x"})
+    entries = {
+        "contracts/mou.pdf": pdf_bytes(["MOU"]),
+        "notes.txt": b"talking points",
+        "page.html": b"<html>x",
+    }
+    data = zip_bytes(entries)
     result = store(records_request, data, "records.zip")
     names = sorted(link.filename for link in result.links)
     assert names == ["records.zip", "records.zip/mou.pdf", "records.zip/notes.txt"]

@@ -4,12 +4,12 @@ import io
 
 import pytest
 
-from foia.documents import document_store
+from foia.documents import DOCX, document_store
 from foia.extraction import document_extract, text_extract, text_extract_isolated
 from foia.models import Document, DocumentPage, ExtractionStatus
 
 from .conftest import wait_until
-from .factories import RecordsRequestFactory, encrypted_pdf_bytes, eml_bytes, pdf_bytes
+from .factories import RecordsRequestFactory, eml_bytes, encrypted_pdf_bytes, pdf_bytes
 from .test_documents import docx_bytes, xlsx_bytes
 
 
@@ -85,7 +85,7 @@ def test_a_file_needing_too_much_memory_fails_without_harming_this_process(tmp_p
 def test_unreadable_office_files_fail_with_a_reason(tmp_path):
     path = tmp_path / "broken.docx"
     path.write_bytes(b"PK\x03\x04 truncated")
-    result = text_extract(str(path), "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    result = text_extract(str(path), DOCX)
     assert result.status == "failed" and "Could not read" in result.error
 
 

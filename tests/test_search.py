@@ -93,7 +93,9 @@ def test_filters_by_campaign_and_agency(campaign_with_replies):
 
 
 def test_text_from_documents_is_escaped_in_snippets(db):
-    add_document(RecordsRequestFactory(), ["<script>alert('x')</script> contract terms: fees < 5 & waived"], "x")
+    add_document(
+        RecordsRequestFactory(), ["<script>alert('x')</script> contract terms: fees < 5 & waived"], "x"
+    )
     hit = search(query="contract")[0]
     assert "<script>" not in hit.snippet and "<mark>contract</mark>" in hit.snippet
     assert "&lt; 5 &amp; waived" in hit.snippet

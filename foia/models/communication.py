@@ -42,7 +42,9 @@ class Communication(models.Model):
     in_reply_to = models.CharField(max_length=500, blank=True)
     references = models.TextField(blank=True)
     matched_by = models.CharField(
-        max_length=20, blank=True, help_text='How an incoming message found its request, e.g. "reply address".'
+        max_length=20,
+        blank=True,
+        help_text='How an incoming message found its request, e.g. "reply address".',
     )
     raw_message = models.FileField(upload_to="mail/%Y/%m/", blank=True, help_text="The message as received.")
     # Outgoing sends: the key is stored before anything is sent, so a retry never sends twice.

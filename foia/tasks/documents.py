@@ -37,7 +37,8 @@ def extract_document(document_id: int) -> str:
         return document_extract(document=document).status
     except SoftTimeLimitExceeded:
         Document.objects.filter(pk=document_id).update(
-            extraction_status=ExtractionStatus.FAILED, extraction_error="Extraction took too long and was stopped."
+            extraction_status=ExtractionStatus.FAILED,
+            extraction_error="Extraction took too long and was stopped.",
         )
         return ExtractionStatus.FAILED
 

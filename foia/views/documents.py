@@ -207,12 +207,12 @@ def document_upload(request, pk):
     """Several files at once onto one request; each is stored or refused on its own with the reason."""
     records_request = _visible_request(request.user, pk)
     require_can_work(request.user, records_request)
+    files = request.FILES.getlist("files")  # parses the upload; the size handler notes what it skipped
     for name in request.too_large_uploads:
         messages.error(
             request,
             f"Not stored: {name} — larger than the limit of {settings.FOIA_MAX_UPLOAD_BYTES:,} bytes.",
         )
-    files = request.FILES.getlist("files")
     if not files and not request.too_large_uploads:
         messages.error(request, "Choose one or more files to upload.")
     stored = 0
@@ -342,7 +342,7 @@ class MailUploadForm(forms.Form):
 @role_required(Role.REPORTER)
 def mail_upload(request):
     """Replies reporters forward from their own inboxes, as .eml or .mbox files."""
-    form = MailUploadForm(request.POST or None, request.FILES or None)
+    form = MailUploadForm(request.POST or None, request.FILES or None)  # parsing runs the size handler
     form.fields["records_request"].queryset = RecordsRequest.objects.visible_to(request.user).select_related(
         "agency"
     )
