@@ -6,7 +6,7 @@ from django.urls import path
 from django.utils import timezone
 
 from .. import charts, exports
-from ..models import Campaign, RecordsRequest, User
+from ..models import Campaign, User
 from ..stats import StatsFilter, dashboard_stats
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
@@ -54,8 +54,7 @@ def _render_dashboard(request, template: str, campaign: Campaign | None = None):
         form.is_valid()  # fills cleaned_data with the valid fields and errors for the rest
     stats_filter = form.stats_filter(campaign)
     today = timezone.localdate()
-    queryset = stats_filter.apply(RecordsRequest.objects.visible_to(request.user))
-    stats = dashboard_stats(queryset=queryset, today=today)
+    stats = dashboard_stats(stats_filter=stats_filter, today=today)
     context = {
         "form": form,
         "campaign": campaign,
