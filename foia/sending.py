@@ -194,6 +194,32 @@ def sends_release_due(*, now: datetime.datetime | None = None) -> list[int]:
     return due
 
 
+def sends_repair_unmarked() -> int:
+    """For the beat scan: emails that went out while marking their request sent failed; mark them now."""
+    repaired = 0
+    stuck = Communication.objects.filter(
+        direction=Direction.OUTGOING,
+        delivery_state=DeliveryState.SENT,
+        idempotency_key__startswith="send:",
+        request__status=Status.DRAFT,
+    ).select_related("request", "created_by")[:100]
+    for communication in stuck:
+        try:
+            _mark_sent(
+                communication.request,
+                sent_at=communication.occurred_at,
+                method=SendMethod.EMAIL
+                if communication.channel == CommunicationChannel.EMAIL
+                else SendMethod.MAIL,
+                reference=communication.message_id or "",
+                actor=communication.created_by,
+            )
+            repaired += 1
+        except Exception:
+            logger.exception("could not mark %s sent", communication.request.tracking_number)
+    return repaired
+
+
 def communication_claim(*, communication_id: int) -> bool:
     """Claim a pending email for sending; True only for the one caller that wins."""
     return (

@@ -101,6 +101,24 @@ def test_an_smtp_failure_goes_back_to_pending_with_its_error_and_retries(campaig
     assert RecordsRequest.objects.get().status == Status.DRAFT
 
 
+def test_an_email_sent_whose_request_was_not_marked_is_repaired_by_the_scan(
+    campaign, smtp_server, monkeypatch
+):
+    pk = sending.campaign_queue_emails(campaign=campaign).queued[0].pk
+
+    def locked(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(sending, "_mark_sent", locked)
+    assert sending.communication_send(communication_id=pk, retry_in=None) == DeliveryState.SENT
+    assert RecordsRequest.objects.get().status == Status.DRAFT
+    monkeypatch.undo()
+
+    assert sending.sends_repair_unmarked() == 1
+    assert RecordsRequest.objects.get().status == Status.SENT
+    assert len(smtp_server.messages) == 1
+
+
 def test_a_permanent_smtp_refusal_is_not_retried():
     assert sending._permanent(smtplib.SMTPRecipientsRefused({"x@y": (550, b"no such user")}))
     assert not sending._permanent(smtplib.SMTPServerDisconnected("bye"))
@@ -170,18 +188,22 @@ def test_a_portal_submission_is_recorded_on_the_timeline_and_marks_the_request_s
 
 def test_a_real_worker_sends_each_email_once_even_when_the_task_is_queued_twice(start_worker, smtp_server):
     campaign = _ready_campaign(agencies=[AgencyFactory(), AgencyFactory()])
-    start_worker(concurrency=2, EMAIL_URL=smtp_server.url)
+    worker = start_worker(concurrency=2, EMAIL_URL=smtp_server.url)
     from foia.tasks.letters import send_email
 
     plan = sending.campaign_queue_emails(campaign=campaign)  # enqueues on commit (autocommit here)
     for communication in plan.queued:
         send_email.delay(communication.pk)  # a duplicate, as a redelivery would be
 
-    wait_until(
-        lambda: RecordsRequest.objects.filter(status=Status.SENT).count() == 2,
-        60,
-        message="both requests sent",
-    )
+    try:
+        wait_until(
+            lambda: RecordsRequest.objects.filter(status=Status.SENT).count() == 2,
+            60,
+            message="both requests sent",
+        )
+    except AssertionError:
+        print(worker.log()[-6000:])
+        raise
     wait_until(lambda: len(smtp_server.messages) >= 2, 10, message="two messages")
     import time
 

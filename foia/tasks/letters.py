@@ -6,7 +6,7 @@ import logging
 from celery import shared_task
 
 from foia.campaigns import letter_generate
-from foia.sending import RETRYABLE, communication_send, sends_release_due
+from foia.sending import RETRYABLE, communication_send, sends_release_due, sends_repair_unmarked
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,8 @@ def send_email(self, communication_id: int) -> str:
 
 @shared_task(name="foia.tasks.letters.scan_sends")
 def scan_sends() -> int:
-    """Every minute: hand the staggered emails that have come due to the workers."""
+    """Every minute: hand the staggered emails that have come due to the workers; repair unmarked sends."""
+    sends_repair_unmarked()
     due = sends_release_due()
     for communication_id in due:
         send_email.delay(communication_id)
