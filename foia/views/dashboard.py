@@ -46,7 +46,7 @@ class DashboardFilterForm(forms.Form):
         )
 
 
-def _render_dashboard(request, template: str, campaign: Campaign | None = None):
+def _render_dashboard(request, template: str, campaign: Campaign | None = None, **extra):
     form = DashboardFilterForm(request.GET or None)
     if campaign is not None:
         del form.fields["campaign"]
@@ -72,6 +72,7 @@ def _render_dashboard(request, template: str, campaign: Campaign | None = None):
                 [row for row in stats["by_status"] if row["count"]], "Requests by status"
             ),
         },
+        **extra,
         "rate_legend": [
             (f"< {int(limit * 100)}%" if limit <= 1 else "80–100%", color)
             for limit, color in charts.RATE_SHADES
@@ -85,7 +86,8 @@ def _render_dashboard(request, template: str, campaign: Campaign | None = None):
 
 def home(request):
     """The newsroom dashboard: every campaign, filterable by campaign, state, owner and send date."""
-    return _render_dashboard(request, "home.html")
+    recent = Campaign.objects.only("id", "title").order_by("-created_at")[:8]
+    return _render_dashboard(request, "home.html", recent_campaigns=recent)
 
 
 def campaign_dashboard(request, pk):
