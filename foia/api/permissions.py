@@ -37,7 +37,7 @@ class CanWorkRequest(BasePermission):
 
 
 class OwnsCampaign(BasePermission):
-    """Changing a campaign: its owner (or an unowned one) for reporters; any campaign for editors."""
+    """Changing a campaign: its owner for reporters; any campaign for editors (as on the campaign pages)."""
 
     message = "Only the campaign's owner or an editor can change it."
 
@@ -45,4 +45,4 @@ class OwnsCampaign(BasePermission):
         if request.method in SAFE_METHODS:
             return True
         user = request.user
-        return user.has_role(Role.EDITOR) or obj.owner_id in (None, user.pk)
+        return user.has_role(Role.EDITOR) or obj.owner_id == user.pk

@@ -6,7 +6,9 @@ from rest_framework.routers import DefaultRouter
 
 from . import views
 
+# No ".json" suffix routes: one URL per resource (the Accept header or ?format= picks the renderer).
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("agencies", views.AgencyViewSet, basename="api-agency")
 router.register("campaigns", views.CampaignViewSet, basename="api-campaign")
 router.register("requests", views.RecordsRequestViewSet, basename="api-request")
