@@ -171,8 +171,16 @@ class Digest:
         return not (self.due_soon or self.due_today or self.overdue or self.awaiting or self.followup_drafts)
 
     @property
-    def count(self) -> int:
-        return len(self.due_soon) + len(self.due_today) + len(self.overdue) + len(self.awaiting)
+    def summary(self) -> str:
+        """For the subject line: "2 overdue, 1 due today, 3 waiting on you"."""
+        parts = [
+            (len(self.overdue), "overdue"),
+            (len(self.due_today), "due today"),
+            (len(self.due_soon), "due soon"),
+            (len(self.awaiting), "waiting on you"),
+            (len(self.followup_drafts), "follow-ups to send by hand"),
+        ]
+        return ", ".join(f"{count} {label}" for count, label in parts if count)
 
 
 def digest_compose(*, user: User, today: datetime.date) -> Digest:

@@ -48,15 +48,17 @@ def test_the_overdue_page_filters_by_campaign_state_agency_owner_and_status(
     alice_client, alice, bob, campaign
 ):
     other = CampaignFactory()
-    overdue(campaign, alice, 3, tracking_number="KEEP-1", state="TX")
+    keep = overdue(campaign, alice, 3, tracking_number="KEEP-1", state="TX")
+    overdue(campaign, alice, 3, tracking_number="OTHER-AGENCY", state="TX")
     overdue(other, alice, 3, tracking_number="OTHER-CAMPAIGN", state="TX")
     overdue(campaign, bob, 3, tracking_number="BOBS-1", state="TX")
     overdue(campaign, alice, 3, tracking_number="MICHIGAN-1", state="MI")
     overdue(campaign, alice, 3, tracking_number="ACK-1", state="TX", status=Status.ACKNOWLEDGED)
     params = {"campaign": campaign.pk, "state": "TX", "owner": alice.pk, "status": "sent", "q": "Springfield"}
+    params["agency"] = keep.agency_id
     page = alice_client.get(reverse("request-overdue"), params).content.decode()
     assert "KEEP-1" in page
-    for hidden in ("OTHER-CAMPAIGN", "BOBS-1", "MICHIGAN-1", "ACK-1"):
+    for hidden in ("OTHER-CAMPAIGN", "OTHER-AGENCY", "BOBS-1", "MICHIGAN-1", "ACK-1"):
         assert hidden not in page
 
 

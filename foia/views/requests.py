@@ -29,6 +29,7 @@ class RequestFilterForm(forms.Form):
     q = forms.CharField(label="Tracking number or agency", required=False)
     campaign = forms.ModelChoiceField(queryset=Campaign.objects.order_by("title"), required=False)
     state = forms.ChoiceField(required=False)
+    agency = forms.IntegerField(required=False, widget=forms.HiddenInput)
     owner = forms.ModelChoiceField(queryset=User.objects.order_by("username"), required=False)
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
 
@@ -50,6 +51,7 @@ class RequestFilterForm(forms.Form):
             ("campaign", "campaign"),
             ("state", "agency__state"),
             ("owner", "owner"),
+            ("agency", "agency_id"),
             ("status", "status"),
         ):
             if data[field]:
