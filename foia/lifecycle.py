@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import deadlines
@@ -344,3 +345,51 @@ def request_add_note(*, records_request: RecordsRequest, text: str, actor=None) 
         message=text,
         actor=actor if getattr(actor, "pk", None) else None,
     )
+
+
+def requests_recompute_due(*, law: Law, reason: str, actor=None) -> int:
+    """Recompute due dates from receipt after the law or its closed days changed; returns how many moved.
+
+    Only requests whose due date still comes from receipt are touched: never one with a claimed extension,
+    a paused clock or an appeal in its history (those dates rest on facts the law's calendar cannot redo).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise LifecycleError("reason: say why the due dates are recomputed.")
+    reshaped = RequestEvent.objects.filter(request=OuterRef("pk")).filter(
+        Q(kind=RequestEventKind.EXTENSION)
+        | Q(kind=RequestEventKind.STATUS, to_status__in=[*PAUSED_STATUSES, S.APPEALED])
+    )
+    calendar = calendar_for_law(law)
+    moved, events = [], []
+    with transaction.atomic():
+        candidates = (
+            RecordsRequest.objects.select_for_update()
+            .filter(
+                agency__state=law.jurisdiction, status__in=[S.SENT, S.ACKNOWLEDGED, S.PROCESSING, S.PARTIAL]
+            )
+            .filter(received_on__isnull=False)
+            .exclude(Exists(reshaped))
+        )
+        for rr in candidates:
+            due = deadlines.response_due(
+                law=law,
+                received_on=rr.received_on,
+                calendar=calendar,
+                default_followup_days=settings.FOIA_DEFAULT_FOLLOWUP_DAYS,
+            )
+            if due.due_on == rr.due_on:
+                continue
+            planned = rr.next_followup_on
+            _set_due(rr, due, f"Recomputed ({reason}): {due.rule}.", actor, events)
+            if rr.followups_sent:  # follow-ups already under way keep their rhythm
+                rr.next_followup_on = planned
+            ack = deadlines.ack_due(law=law, received_on=rr.received_on, calendar=calendar)
+            rr.ack_due_on = ack.due_on if ack else None
+            moved.append(rr)
+        fields = ["due_on", "due_rule", "due_is_statutory", "next_followup_on", "ack_due_on", "updated_at"]
+        for rr in moved:
+            rr.updated_at = timezone.now()
+        RecordsRequest.objects.bulk_update(moved, fields, batch_size=500)
+        RequestEvent.objects.bulk_create(events, batch_size=500)
+    return len(moved)

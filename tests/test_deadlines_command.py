@@ -71,3 +71,28 @@ def test_errors_exit_non_zero(db):
     )
     assert result.returncode != 0
     assert "Unknown jurisdiction" in result.stderr
+
+
+def test_recompute_moves_open_requests_after_a_closed_day_is_added(db):
+    import datetime
+
+    from foia.models import ClosedDay, Status
+
+    from .factories import AgencyFactory, RecordsRequestFactory
+
+    law = LawFactory(jurisdiction="MI", response_days=5)
+    rr = RecordsRequestFactory(
+        agency=AgencyFactory(state="MI"),
+        status=Status.SENT,
+        received_on=datetime.date(2026, 11, 25),
+        due_on=datetime.date(2026, 12, 4),
+    )
+    ClosedDay.objects.create(law=law, date=datetime.date(2026, 12, 2), reason="Storm")
+    assert run("MI", "--recompute") == ["1 open request(s) in MI got a new due date."]
+    rr.refresh_from_db()
+    assert rr.due_on == datetime.date(2026, 12, 7)
+
+
+def test_a_missing_sent_date_is_a_clear_error(db):
+    with pytest.raises(CommandError, match="Give the sent date"):
+        run("MI")

@@ -15,6 +15,7 @@ from foia.lifecycle import (
     request_claim_extension,
     request_mark_sent,
     request_transition,
+    requests_recompute_due,
 )
 from foia.models import ClosedDay, DayType, RequestEvent, RequestEventKind, SendMethod, Status
 
@@ -268,3 +269,20 @@ def test_a_note_is_an_event_and_an_empty_note_is_refused(sent, alice):
     assert (event.kind, event.actor, event.message) == ("note", alice, "Called the clerk; they are on it.")
     with pytest.raises(LifecycleError, match="empty"):
         request_add_note(records_request=sent, text=" ")
+
+
+def test_recomputing_after_a_new_closed_day_moves_due_dates_from_receipt_with_the_reason(michigan, sent, db):
+    extended = RecordsRequestFactory(agency=AgencyFactory(state="MI"))
+    extended = request_mark_sent(
+        records_request=extended, sent_at=NOW - datetime.timedelta(hours=1), method="email"
+    )
+    request_claim_extension(records_request=extended, new_due_on=D(2026, 12, 18), reason="Backlog")
+    ClosedDay.objects.create(law=michigan, date=D(2026, 12, 1), closed=True, reason="Storm")
+    assert requests_recompute_due(law=michigan, reason="storm closure added") == 1
+    sent.refresh_from_db()
+    extended.refresh_from_db()
+    assert sent.due_on == D(2026, 12, 7) and extended.due_on == D(2026, 12, 18)
+    latest = RequestEvent.objects.filter(request=sent, kind=RequestEventKind.DUE_DATE).last()
+    assert (latest.due_before, latest.due_after) == (D(2026, 12, 4), D(2026, 12, 7))
+    assert "storm closure added" in latest.message
+    assert requests_recompute_due(law=michigan, reason="again") == 0  # nothing moves twice

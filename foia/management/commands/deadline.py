@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from foia import deadlines
-from foia.lifecycle import LifecycleError, business_hours_end, calendar_for_law
+from foia.lifecycle import LifecycleError, business_hours_end, calendar_for_law, requests_recompute_due
 from foia.models import Law
 
 
@@ -15,16 +15,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("state", help='Postal code, e.g. "MI"; "US" for the federal FOIA.')
-        parser.add_argument("sent_date", help="YYYY-MM-DD")
+        parser.add_argument("sent_date", nargs="?", default="", help="YYYY-MM-DD")
+        parser.add_argument(
+            "--recompute",
+            action="store_true",
+            help="Instead: recompute the due dates of open requests in STATE (after editing closed days).",
+        )
         parser.add_argument(
             "--time", default="", help="HH:MM local time it was sent (after hours counts next day)."
         )
 
-    def handle(self, *args, state, sent_date, time, **options):
+    def handle(self, *args, state, sent_date, time, recompute, **options):
         try:
             code = deadlines.check_jurisdiction(state)
         except deadlines.DeadlineError as error:
             raise CommandError(str(error)) from None
+        if recompute:
+            return self.recompute(code)
+        if not sent_date:
+            raise CommandError("Give the sent date: manage.py deadline STATE YYYY-MM-DD")
         try:
             sent_on = datetime.date.fromisoformat(sent_date)
             sent_time = datetime.time.fromisoformat(time) if time else datetime.time(9, 0)
@@ -64,3 +73,15 @@ class Command(BaseCommand):
         return deadlines.received_on_for(
             sent_at, calendar=calendar, tz=tz, business_hours_end=business_hours_end()
         )
+
+    def recompute(self, code: str) -> None:
+        law = Law.objects.filter(jurisdiction=code).prefetch_related("closed_days").first()
+        if law is None:
+            raise CommandError(f"No law data for {code}: run `manage.py load_laws` or add it in the admin.")
+        try:
+            moved = requests_recompute_due(
+                law=law, reason="law or closed days edited; `deadline --recompute`"
+            )
+        except LifecycleError as error:
+            raise CommandError(error.messages[0]) from None
+        self.stdout.write(f"{moved} open request(s) in {code} got a new due date.")
