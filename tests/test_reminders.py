@@ -320,3 +320,13 @@ def test_a_follow_up_whose_send_crashed_after_the_mail_server_accepted_it_goes_o
     )  # a redelivery after the send was recorded
     assert reminder_send(reminder_id=followup.pk) == ReminderState.SENT
     assert len(mail.outbox) == 1
+
+
+def test_beat_runs_the_scan_every_15_minutes_and_the_tasks_are_registered():
+    from foia.celery import app
+
+    entry = app.conf.beat_schedule["reminders-scan"]
+    assert entry["task"] == "foia.tasks.reminders.scan"
+    assert entry["schedule"].minute == {0, 15, 30, 45}
+    app.loader.import_default_modules()
+    assert {"foia.tasks.reminders.scan", "foia.tasks.reminders.send_reminder"} <= set(app.tasks)
