@@ -11,6 +11,7 @@ from django.db.models import Count
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from .csvutil import csv_response
 from .models import Campaign, RecordsRequest, RequestDocument
@@ -91,6 +92,7 @@ def _campaign(pk: int) -> Campaign:
     return get_object_or_404(Campaign, pk=pk)
 
 
+@require_safe
 def campaign_export_csv(request, pk):
     """The campaign's per-agency dataset as a spreadsheet-safe CSV download."""
     campaign = _campaign(pk)
@@ -101,6 +103,7 @@ def campaign_export_csv(request, pk):
     return response
 
 
+@require_safe
 def campaign_export_json(request, pk):
     """The same dataset as JSON: {"campaign": {...}, "generated_at": ..., "rows": [...]}."""
     campaign = _campaign(pk)
@@ -196,6 +199,7 @@ def zip_stream(*, campaign: Campaign) -> Iterator[bytes]:
     yield sink.take()
 
 
+@require_safe
 def campaign_documents_zip(request, pk):
     """Every document received on the campaign as one zip, a folder per agency, streamed."""
     campaign = _campaign(pk)

@@ -243,7 +243,7 @@ CACHES = {
         "TIMEOUT": FOIA_LOGIN_WINDOW_SECONDS,
     },
 }
-AUTHENTICATION_BACKENDS = ["foia.ratelimit.RateLimitedModelBackend"]
+AUTHENTICATION_BACKENDS = ["foia.auth.NewsroomBackend"]  # rate-limited logins; admin permissions follow the role
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -4,6 +4,7 @@ from django import forms
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from .. import charts, exports
 from ..models import Campaign, User
@@ -84,12 +85,14 @@ def _render_dashboard(request, template: str, campaign: Campaign | None = None, 
     return render(request, template, context)
 
 
+@require_safe
 def home(request):
     """The newsroom dashboard: every campaign, filterable by campaign, state, owner and send date."""
     recent = Campaign.objects.only("id", "title").order_by("-created_at")[:8]
     return _render_dashboard(request, "home.html", recent_campaigns=recent)
 
 
+@require_safe
 def campaign_dashboard(request, pk):
     """One campaign at a glance, with the same filters (minus the campaign) and its exports."""
     campaign = get_object_or_404(Campaign, pk=pk)
