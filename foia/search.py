@@ -20,7 +20,7 @@ from .models import Agency, Communication, RecordsRequest, RequestDocument
 START, STOP = "\x02", "\x03"  # highlight markers, turned into <mark> after the text is escaped
 # On PostgreSQL only this many best-matching rows per source are ranked: ranking every page that contains a
 # common word would dominate the query time; the best of these are still shown first.
-PG_RANK_WINDOW = 2000
+PG_RANK_WINDOW = 500
 
 
 @dataclass
@@ -101,18 +101,29 @@ def _filters(*, campaign, agency, state, kind, date_from, date_to, date_column: 
     return "".join(f" AND {c}" for c in clauses), params
 
 
+def _pg_candidates(where_docs: str) -> str:
+    """The matching pages to rank. With filters, the documents allowed come first: checking the pages of one
+    campaign's documents beats checking every page that has a common word and then dropping most of them."""
+    if not where_docs:
+        return f"""pages AS MATERIALIZED (
+            SELECT p.id, p.document_id, p.number, p.search_vector FROM foia_documentpage p
+            WHERE p.search_vector @@ websearch_to_tsquery('english', %s) LIMIT {PG_RANK_WINDOW}),"""  # noqa: S608
+    return f"""allowed AS MATERIALIZED (
+            SELECT DISTINCT rd.document_id FROM foia_requestdocument rd
+            JOIN foia_recordsrequest r ON r.id = rd.request_id JOIN foia_agency a ON a.id = r.agency_id
+            JOIN foia_document d ON d.id = rd.document_id WHERE TRUE {where_docs}),
+        pages AS MATERIALIZED (
+            SELECT p.id, p.document_id, p.number, p.search_vector FROM allowed
+            JOIN foia_documentpage p ON p.document_id = allowed.document_id
+            WHERE p.search_vector @@ websearch_to_tsquery('english', %s) LIMIT {PG_RANK_WINDOW}),"""  # noqa: S608
+
+
 def _pg_sql(where_docs: str, where_comms: str) -> tuple[str, str]:
     headline = f"'StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=12, MaxFragments=2'"
     # The interpolated parts are fixed clauses built by _filters; every value is a query parameter.
     documents = f"""
         WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query),
-        pages AS MATERIALIZED (
-            SELECT p.id, p.document_id, p.number, p.search_vector FROM foia_documentpage p, q
-            WHERE p.search_vector @@ q.query
-              AND p.document_id IN (SELECT rd.document_id FROM foia_requestdocument rd
-                  JOIN foia_recordsrequest r ON r.id = rd.request_id JOIN foia_agency a ON a.id = r.agency_id
-                  JOIN foia_document d ON d.id = rd.document_id WHERE TRUE {where_docs})
-            LIMIT {PG_RANK_WINDOW}),
+        {_pg_candidates(where_docs)}
         best AS (
             SELECT rd.id AS link_id, pages.id AS page_id, pages.number,
                    ts_rank(pages.search_vector, q.query) AS rank
@@ -182,7 +193,8 @@ def search(
     where_comms, comm_params = _filters(**common, **dates, date_column="c.occurred_at", documents=False)
     if connection.vendor == "postgresql":
         documents_sql, communications_sql = _pg_sql(where_docs, where_comms)
-        doc_params = [query, *doc_params, *doc_params, limit]
+        # Order of the placeholders: q, the allowed documents' filters, the candidate pages, best, limit.
+        doc_params = [query, *doc_params, query, *doc_params, limit]
     else:
         documents_sql, communications_sql = _sqlite_sql(where_docs, where_comms)
         doc_params = [query, *doc_params, limit]
