@@ -74,19 +74,21 @@ def weekly_chart(rows: list[dict]) -> SafeString:
         x = left + i * step
         bar_h = y(0) - y(row["sent"])
         week = row["week"]
+        bar_w = min(step * 0.7, 36)
         body.append(
-            f'<rect x="{x + step * 0.15:.1f}" y="{y(row["sent"]):.1f}" width="{step * 0.7:.1f}" '
+            f'<rect x="{x + (step - bar_w) / 2:.1f}" y="{y(row["sent"]):.1f}" width="{bar_w:.1f}" '
             f'height="{bar_h:.1f}" fill="{SENT_COLOR}" opacity=".85"><title>Week of {week:%b %-d, %Y}: '
             f"{row['sent']} sent, {row['responses']} first responses</title></rect>"
         )
-        points.append(f"{x + step / 2:.1f},{y(row['responses']):.1f}")
+        points.append((x + step / 2, y(row["responses"])))
         if i % label_every == 0:
             body.append(
                 f'<text x="{x + step / 2:.1f}" y="{height - 12}" text-anchor="middle">{week:%b %-d}</text>'
             )
-    body.append(
-        f'<polyline points="{" ".join(points)}" fill="none" stroke="{ANSWER_COLOR}" stroke-width="2.5"/>'
-    )
+    line = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+    body.append(f'<polyline points="{line}" fill="none" stroke="{ANSWER_COLOR}" stroke-width="2.5"/>')
+    if len(points) <= 26:  # few weeks: mark each point, so even a single week shows its answers
+        body += [f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{ANSWER_COLOR}"/>' for px, py in points]
     body += [
         f'<rect x="{left}" y="4" width="10" height="10" fill="{SENT_COLOR}"/>',
         f'<text x="{left + 14}" y="13">Requests sent</text>',
