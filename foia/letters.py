@@ -327,12 +327,27 @@ def safe_url_fetcher():
     return SafeURLFetcher()
 
 
+_font_config = None
+
+
+def _fonts():
+    """One FontConfiguration per process: building it for every letter costs time and leaks memory."""
+    global _font_config
+    if _font_config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _font_config = FontConfiguration()
+    return _font_config
+
+
 def pdf_from_html(html: str, *, url_fetcher=None) -> bytes:
     """Letter-size PDF bytes for the HTML; only data: URLs and project static files are fetched."""
     from weasyprint import HTML
 
     fetcher = url_fetcher or safe_url_fetcher()
-    return HTML(string=html, base_url=STATIC_BASE, url_fetcher=fetcher).write_pdf()
+    # Letters declare no @font-face, so one shared configuration is safe; HTML that does gets its own.
+    fonts = None if "@font-face" in html.lower() else _fonts()
+    return HTML(string=html, base_url=STATIC_BASE, url_fetcher=fetcher).write_pdf(font_config=fonts)
 
 
 def pdf_text(data: bytes) -> str:
