@@ -18,6 +18,8 @@ sys.path.insert(0, str(ROOT))
 N = int(next((a for a in sys.argv[1:] if a.isdigit()), 405))
 POSTGRES = "--postgres" in sys.argv
 REDIS = "--redis" in sys.argv
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "2"))  # for experiments; the benchmark is 2
+POOL = os.environ.get("BENCH_POOL", "prefork")
 TMP = Path(tempfile.mkdtemp(prefix="bench-letters-"))
 PG_URL = "postgres://postgres@127.0.0.1:5432/foia_bench_letters"
 ENV = {
@@ -85,7 +87,7 @@ def make_campaign():
         requester_email="jane@newsroom.example",
         requester_address="1 Press Row\nSpringfield, MI 49000",
         fee_cap=50,
-        fee_waiver_text="I am a journalist; disclosure is in the public interest, so I ask that fees be waived.",
+        fee_waiver_text="I am a journalist; disclosure is in the public interest, so please waive fees.",
     )
     campaign.agencies.add(*agencies)
     campaign_generate_requests(campaign=campaign)
@@ -132,8 +134,8 @@ def peak_rss_kb(pid: int) -> int:
 def start_worker() -> subprocess.Popen:
     log = open(TMP / "worker.log", "w")  # noqa: SIM115
     worker = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "celery", "-A", "foia", "worker", f"--concurrency={os.environ.get('BENCH_CONCURRENCY', 2)}", f"--pool={os.environ.get('BENCH_POOL', 'prefork')}",
-         "--loglevel=INFO", "--without-mingle", "--without-gossip", "--without-heartbeat"],
+        [sys.executable, "-m", "celery", "-A", "foia", "worker", f"--concurrency={CONCURRENCY}",
+         f"--pool={POOL}", "--loglevel=INFO", "--without-mingle", "--without-gossip", "--without-heartbeat"],
         cwd=ROOT, env={**os.environ, **ENV}, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 90
