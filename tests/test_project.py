@@ -18,6 +18,7 @@ def run_manage(*args, env_overrides):
         "SECURE_SSL_REDIRECT",
         "SESSION_COOKIE_SECURE",
         "CSRF_COOKIE_SECURE",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",  # set for the browser tests; check --deploy rightly warns about it
     }
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_overrides)
