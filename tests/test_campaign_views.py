@@ -284,3 +284,32 @@ def test_the_letter_fragment_offers_send_and_flags_a_requester_limit(rf, alice, 
     assert "Send by email to" in for_alice and "Mark sent" in for_alice
     assert records_request.tracking_number in for_alice
     assert "Send by email to" not in for_victor and "Mark sent" not in for_victor
+
+
+def test_a_viewer_cannot_regenerate_send_or_mark_sent_a_letter(victor_client, campaign):
+    _ready(campaign)
+    records_request = campaign.requests.first()
+
+    for name in ("letter-generate", "letter-send", "letter-mark-sent"):
+        response = victor_client.post(reverse(name, args=[records_request.pk]), {"sent_on": "2026-11-20"})
+        assert response.status_code == 403, name
+    assert not Communication.objects.exists()
+    assert victor_client.get(reverse("letter-pdf", args=[records_request.pk])).status_code == 200
+
+
+def test_a_reporter_sends_one_letter_from_its_page(
+    alice_client, campaign, alice, django_capture_on_commit_callbacks, monkeypatch
+):
+    _ready(campaign)
+    campaign.requests.update(owner=alice)
+    records_request = campaign.requests.first()
+    queued = []
+    monkeypatch.setattr("foia.tasks.letters.send_email.apply_async", lambda args, **k: queued.append(args))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(reverse("letter-send", args=[records_request.pk]))
+        alice_client.post(reverse("letter-send", args=[records_request.pk]))
+
+    assert queued == [(Communication.objects.get().pk,)]
+    page = alice_client.get(reverse("campaign-detail", args=[campaign.pk]))  # shows the pending messages
+    assert "already queued" in page.content.decode()

@@ -2,8 +2,10 @@
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -12,6 +14,7 @@ from foia.letters import pdf_text
 from foia.models import RecordsRequest, RequestEvent, Status
 from foia.models.request import LetterState
 
+from .conftest import wait_until
 from .factories import AgencyFactory, CampaignFactory, LawFactory
 
 
@@ -258,3 +261,27 @@ def test_generate_letters_command_explains_what_is_wrong(campaign):
         call_command("generate_letters", str(campaign.pk), stdout=io.StringIO(), stderr=io.StringIO())
     with pytest.raises(CommandError, match="No campaign"):
         call_command("generate_letters", "nope", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_bulk_generation_on_a_real_worker_renders_every_letter_once(start_worker):
+    from django.db import transaction
+
+    from foia.tasks.letters import generate_letter
+
+    LawFactory()
+    campaign = CampaignFactory(tracking_prefix="BULK", slug="bulk")
+    campaign.agencies.add(*[AgencyFactory() for _ in range(4)])
+    campaigns.campaign_generate_requests(campaign=campaign)
+    start_worker(concurrency=2)
+
+    with transaction.atomic():
+        ids = campaigns.campaign_queue_letters(campaign=campaign)
+        transaction.on_commit(lambda: [generate_letter.delay(pk) for pk in ids + ids[:2]])  # two redelivered
+
+    wait_until(
+        lambda: campaigns.campaign_progress(campaign=campaign)["ready"] == 4, 90, message="four letters ready"
+    )
+    names = [r.letter_pdf.name for r in campaign.requests.all()]
+    assert len(set(names)) == 4
+    stored = list((Path(settings.MEDIA_ROOT) / Path(names[0]).parent).iterdir())
+    assert len(stored) == 4  # the duplicate tasks stored nothing extra
