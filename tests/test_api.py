@@ -431,3 +431,36 @@ def test_docs_page_sends_anonymous_people_to_the_login_page(client):
     response = client.get("/api/docs/")
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
     assert client.get("/api/schema/").status_code == 401
+
+
+# --- Search -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_search_finds_a_page_and_links_to_its_download(client, victor):
+    from foia.models import DocumentPage
+
+    records_request = RecordsRequestFactory(campaign=CampaignFactory())
+    link = make_link(records_request, content=b"%PDF search", name="mou.pdf")
+    DocumentPage.objects.create(document=link.document, number=2, text="The Neighbors app portal agreement")
+
+    response = client.get(
+        "/api/search/", {"q": "Neighbors", "campaign": records_request.campaign_id}, **token_for(victor)
+    )
+
+    assert response.status_code == 200, response.json()
+    hit = response.json()["results"][0]
+    assert hit["page"] == 2
+    assert hit["filename"] == "mou.pdf"
+    assert hit["download_url"] == f"/api/documents/{link.pk}/download/"
+    assert "Neighbors" in hit["snippet"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", [{}, {"q": "x", "limit": 100000}, {"q": "x", "kind": "poem"}, {"q": "x", "date_from": "May"}]
+)
+def test_bad_search_parameters_are_a_400(client, victor, query):
+    response = client.get("/api/search/", query, **token_for(victor))
+    assert response.status_code == 400
+    assert response.json()

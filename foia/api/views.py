@@ -1,7 +1,5 @@
 """API views: thin viewsets over the same querysets and services as the web pages."""
 
-import datetime
-
 from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.http import FileResponse
@@ -16,7 +14,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..exports import safe_name
-from ..models import Agency, Campaign, Communication, RecordsRequest, RequestDocument, RequestEvent, Role
+from ..models import (
+    Agency,
+    Campaign,
+    Communication,
+    DocumentKind,
+    RecordsRequest,
+    RequestDocument,
+    RequestEvent,
+    Role,
+)
 from ..stats import StatsFilter, dashboard_stats
 from . import filters
 from .permissions import CanWorkRequest, OwnsCampaign, RolePermission
@@ -222,7 +229,7 @@ class SearchQuery(serializers.Serializer):
     campaign = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     agency = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     state = serializers.CharField(required=False, max_length=2)
-    kind = serializers.CharField(required=False, max_length=16)
+    kind = serializers.ChoiceField(required=False, choices=DocumentKind.choices)
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
@@ -244,13 +251,11 @@ class SearchView(APIView):
             return Response(
                 {"detail": "Search is not available yet."}, status=status.HTTP_503_SERVICE_UNAVAILABLE
             )
-        campaign = Campaign.objects.filter(pk=data["campaign"]).first() if "campaign" in data else None
-        agency = Agency.objects.filter(pk=data["agency"]).first() if "agency" in data else None
         hits = search(
             query=data["q"],
-            campaign=campaign,
-            agency=agency,
-            state=data.get("state"),
+            campaign=data.get("campaign"),
+            agency=data.get("agency"),
+            state=(data.get("state") or "").upper() or None,
             kind=data.get("kind"),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
@@ -262,15 +267,21 @@ class SearchView(APIView):
 
 
 def search_hit(hit) -> dict:
-    """A search result as JSON, whatever shape foia.search returns (dict or object)."""
-    if isinstance(hit, dict):
-        return {key: value for key, value in hit.items() if _jsonable(value)}
-    fields = getattr(hit, "__dataclass_fields__", None) or vars(hit)
-    return {key: getattr(hit, key) for key in fields if _jsonable(getattr(hit, key))}
-
-
-def _jsonable(value) -> bool:
-    return value is None or isinstance(value, str | int | float | bool | list | dict | datetime.date)
+    """One foia.search.SearchHit as JSON: where it matched, the snippet, and links to fetch more."""
+    records_request = hit.records_request
+    return {
+        "source": hit.source,
+        "rank": hit.rank,
+        "snippet": hit.snippet_text,
+        "page": hit.page,
+        "request": records_request.pk if records_request else None,
+        "tracking_number": records_request.tracking_number if records_request else None,
+        "agency": hit.agency.name if hit.agency else None,
+        "document": hit.link.pk if hit.link else None,
+        "filename": hit.link.filename if hit.link else None,
+        "download_url": f"/api/documents/{hit.link.pk}/download/" if hit.link else None,
+        "communication": hit.communication.pk if hit.communication else None,
+    }
 
 
 STATS_PARAMS = [
