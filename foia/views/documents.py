@@ -428,6 +428,9 @@ def communication_detail(request, pk):
 def communication_raw(request, pk):
     """The message exactly as received, as a download."""
     communication = get_object_or_404(Communication, pk=pk)
+    visible = RecordsRequest.objects.visible_to(request.user).filter(pk=communication.request_id)
+    if communication.request_id and not visible.exists():
+        raise Http404("No message you may see.")
     if not communication.raw_message:
         raise Http404("No raw message stored.")
     response = FileResponse(
