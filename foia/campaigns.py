@@ -67,12 +67,6 @@ def campaign_problems(*, campaign: Campaign, agencies: list[Agency], laws: dict[
                 template_check(source=source, field=field)
             except LetterError as exc:
                 problems.append(str(exc))
-    no_contact = [f"{a.name} ({a.state})" for a in agencies if a.needs_contact]
-    if no_contact:
-        problems.append(
-            f"{len(no_contact)} agencies have no email, portal, postal address or fax: "
-            f"{_listed(no_contact)}. Add a contact on the agency, or remove them from the campaign."
-        )
     no_law = sorted({a.state for a in agencies if a.state not in laws})
     if no_law:
         problems.append(
@@ -80,6 +74,18 @@ def campaign_problems(*, campaign: Campaign, agencies: list[Agency], laws: dict[
             "Load the laws (manage.py load_laws) or add the missing rows."
         )
     return problems
+
+
+def campaign_contact_warning(*, campaign: Campaign) -> str:
+    """Agencies without any contact get their letter, but it cannot go out until one is added; say so."""
+    names = [f"{a.name} ({a.state})" for a in campaign.agencies.needing_contact().order_by("state", "name")]
+    if not names:
+        return ""
+    return (
+        f"{len(names)} agencies have no email, portal, postal address or fax: {_listed(names)}. Their "
+        "letters are written but cannot be sent until you add a contact (then generate again to update the "
+        "address)."
+    )
 
 
 def _regenerable(records_request: RecordsRequest) -> bool:
@@ -97,7 +103,9 @@ def campaign_generate_requests(
     """One draft RecordsRequest per agency with its letter; re-running regenerates drafts, never sent letters.
 
     All or nothing: any problem (see campaign_problems, or a letter that fails to render) raises
-    CampaignError and leaves nothing behind. Returns the requests created or whose letter changed.
+    CampaignError and leaves nothing behind. Agencies without a contact do get a draft (flagged by
+    campaign_contact_warning; sending is blocked until they have one). Returns the requests created or whose
+    letter changed.
     """
     today = today or timezone.localdate()
     agencies = list(campaign.agencies.order_by("state", "name"))

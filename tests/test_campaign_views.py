@@ -127,6 +127,15 @@ def test_generate_all_letters_creates_drafts_and_queues_one_task_per_letter(
     assert "0 of 2" in fragment and 'hx-trigger="every 1s"' in fragment
 
 
+def test_generating_warns_about_agencies_without_a_contact(alice_client, campaign):
+    campaign.agencies.add(AgencyFactory(name="Ghost PD", email=""))
+
+    response = alice_client.post(reverse("campaign-generate", args=[campaign.pk]), follow=True)
+
+    assert "Ghost PD (MI). Their letters are written but cannot be sent" in response.content.decode()
+    assert campaign.requests.count() == 3
+
+
 def test_the_progress_fragment_stops_polling_when_done_and_shows_errors(alice_client, campaign):
     _ready(campaign)
     RecordsRequest.objects.filter(tracking_number="RING-0002").update(
@@ -140,17 +149,13 @@ def test_the_progress_fragment_stops_polling_when_done_and_shows_errors(alice_cl
 
 
 def test_generate_with_bad_input_shows_each_problem_and_creates_nothing(alice_client, campaign):
-    campaign.agencies.add(AgencyFactory(name="Ghost PD", email=""), AgencyFactory(state="GU", name="Guam PD"))
+    campaign.agencies.add(AgencyFactory(state="GU", name="Guam PD"))
     Campaign.objects.filter(pk=campaign.pk).update(requester_email="")
 
     response = alice_client.post(reverse("campaign-generate", args=[campaign.pk]), follow=True)
 
     text = response.content.decode()
-    assert (
-        "Requester email" in text
-        and "Ghost PD (MI)" in text
-        and "No public-records law on file for GU" in text
-    )
+    assert "Requester email" in text and "No public-records law on file for GU" in text
     assert not RecordsRequest.objects.exists()
 
 

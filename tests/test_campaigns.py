@@ -102,9 +102,22 @@ def test_a_requester_without_an_email_is_refused(campaign):
     assert_refused(campaign, "Requester email: the requester has no email address")
 
 
-def test_an_agency_without_any_contact_is_named_and_generation_refused(campaign):
-    campaign.agencies.add(AgencyFactory(name="Ghost Town PD", email="", address="", portal_url="", fax=""))
-    assert_refused(campaign, "Ghost Town PD (MI)")
+def test_an_agency_without_any_contact_gets_a_flagged_draft_that_cannot_be_emailed(campaign):
+    from foia import sending
+
+    ghost = AgencyFactory(
+        name="Ghost Town PD", email="", address="", portal_url="", fax="", city="Ghost Town"
+    )
+    campaign.agencies.add(ghost)
+
+    campaigns.campaign_generate_requests(campaign=campaign)
+
+    records_request = campaign.requests.get(agency=ghost)
+    assert "Ghost Town PD\nGhost Town, MI" in records_request.letter_body
+    warning = campaigns.campaign_contact_warning(campaign=campaign)
+    assert warning.startswith("1 agencies have no email, portal, postal address or fax: Ghost Town PD (MI).")
+    assert sending.request_send_method(records_request) == ""
+    assert "has no email address" in sending.request_send_problem(records_request)
 
 
 def test_a_template_error_is_refused_with_its_line(campaign):

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from ..campaigns import (
     CampaignError,
     campaign_add_agencies,
+    campaign_contact_warning,
     campaign_generate_requests,
     campaign_progress,
     campaign_queue_letters,
@@ -145,9 +146,10 @@ def campaign_agencies(request, pk):
 @role_required(Role.REPORTER)
 def campaign_remove_without_contact(request, pk):
     campaign = _editable(request, pk)
+    # Agencies that already have a request in this campaign stay (the request refers to them).
     without = list(campaign.agencies.needing_contact().exclude(requests__campaign=campaign))
     campaign.agencies.remove(*without)
-    messages.success(request, f"Removed {len(without)} agencies that have no contact yet.")
+    messages.success(request, f"Removed {len(without)} agencies that have no contact and no request yet.")
     return redirect("campaign-detail", pk=campaign.pk)
 
 
@@ -168,6 +170,9 @@ def campaign_generate(request, pk):
     messages.success(
         request, f"{len(changed)} letters written or updated; {len(ids)} PDFs are being generated."
     )
+    warning = campaign_contact_warning(campaign=campaign)
+    if warning:
+        messages.warning(request, warning)
     return redirect("campaign-detail", pk=campaign.pk)
 
 

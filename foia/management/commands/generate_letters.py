@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from foia.campaigns import (
     CampaignError,
+    campaign_contact_warning,
     campaign_generate_requests,
     campaign_letters_with_pdf,
     campaign_progress,
@@ -40,6 +41,9 @@ class Command(BaseCommand):
             campaign_generate_requests(campaign=found)
         except CampaignError as error:
             raise CommandError("Nothing generated:\n- " + "\n- ".join(error.messages)) from None
+        warning = campaign_contact_warning(campaign=found)
+        if warning:
+            self.stderr.write(self.style.WARNING(warning))
         ids = campaign_queue_letters(campaign=found)
         for pk in tqdm(ids, desc="Letters", unit="letter", file=self.stderr._out):
             letter_generate(records_request_id=pk)
