@@ -141,12 +141,23 @@ def test_a_page_past_the_end_is_a_json_404(client, victor):
         {"status": "lost"},
         {"sent_after": "last tuesday"},
         {"page_size": "lots"},
+        {"page_size": "-5"},
+        {"ordering": "password"},
+        {"ordering": "due_on,-secret"},
     ],
 )
 def test_malformed_filters_are_a_clear_400(client, victor, query):
     response = client.get("/api/requests/", query, **token_for(victor))
-    assert response.status_code in (400, 404)
+    assert response.status_code == 400
     assert response.json()
+
+
+@pytest.mark.django_db
+def test_ordering_by_an_allowed_field_works(client, victor):
+    RecordsRequestFactory(tracking_number="A-1")
+    RecordsRequestFactory(tracking_number="B-2")
+    response = client.get("/api/requests/", {"ordering": "-tracking_number"}, **token_for(victor))
+    assert [row["tracking_number"] for row in response.json()["results"]] == ["B-2", "A-1"]
 
 
 @pytest.mark.django_db
@@ -274,6 +285,15 @@ def test_owner_adds_agencies_to_a_campaign(client, alice):
     )
     assert response.status_code == 200
     assert response.json()["agency_count"] == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ids", [[10**30], [0], ["one"], [], "1,2", [1.5]])
+def test_malformed_agency_ids_are_a_400(client, alice, ids):
+    campaign = CampaignFactory(owner=alice)
+    response = post_json(client, f"/api/campaigns/{campaign.pk}/agencies/", {"agency_ids": ids}, alice)
+    assert response.status_code == 400
+    assert "agency_ids" in response.json()
 
 
 @pytest.mark.django_db

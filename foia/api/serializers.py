@@ -89,7 +89,7 @@ class CampaignAgenciesSerializer(serializers.Serializer):
     """Body of POST /api/campaigns/{id}/agencies/: agencies to add to the campaign."""
 
     agency_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=5000
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=5000
     )
 
     def to_internal_value(self, data):

@@ -4,11 +4,13 @@ from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.http import FileResponse
 from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -53,9 +55,26 @@ class Pagination(PageNumberPagination):
         return super().get_page_size(request)
 
 
+class StrictOrdering(OrderingFilter):
+    """?ordering=a,-b; a field that cannot be ordered by is a 400 naming the allowed ones (not ignored)."""
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if raw:
+            valid = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
+            bad = [term for term in (t.strip() for t in raw.split(",")) if term.lstrip("-") not in valid]
+            if bad:
+                allowed = ", ".join(sorted(valid))
+                raise ValidationError(
+                    {"ordering": [f"Cannot order by {', '.join(bad)}; use one of: {allowed}."]}
+                )
+        return super().get_ordering(request, queryset, view)
+
+
 class BaseViewSet(viewsets.GenericViewSet):
     permission_classes = [RolePermission]
     pagination_class = Pagination
+    filter_backends = [DjangoFilterBackend, StrictOrdering]
 
 
 class AgencyViewSet(
