@@ -106,3 +106,48 @@ def test_a_real_worker_extracts_the_text_of_an_uploaded_pdf(start_worker):
     document.refresh_from_db()
     assert document.extraction_status == ExtractionStatus.DONE
     assert "encourage adoption" in document.pages.get(number=1).text
+
+
+def test_an_extraction_is_claimed_once(db):
+    from foia.tasks.documents import extract_document
+
+    document = stored(pdf_bytes(["claimed once"]), "once.pdf")
+    assert extract_document(document.pk) == ExtractionStatus.DONE
+    assert extract_document(document.pk) == "skipped"  # done: a second delivery of the task does nothing
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_over(db):
+    import datetime
+
+    from django.utils import timezone
+
+    from foia.tasks.documents import HARD_LIMIT, extract_document
+
+    document = stored(pdf_bytes(["stale claim"]), "stale.pdf")
+    Document.objects.filter(pk=document.pk).update(extraction_started_at=timezone.now())
+    assert extract_document(document.pk) == "skipped"  # another worker is on it
+    long_ago = timezone.now() - datetime.timedelta(seconds=HARD_LIMIT + 60)
+    Document.objects.filter(pk=document.pk).update(extraction_started_at=long_ago)
+    assert extract_document(document.pk) == ExtractionStatus.DONE
+
+
+def test_a_real_worker_files_a_forwarded_reply_and_tells_the_reporter(start_worker, smtp_server, alice):
+    from foia.mail import mail_ingest
+
+    from .test_mail import forwarded_reply
+
+    records_request = RecordsRequestFactory(tracking_number="RING-0042", owner=alice)
+    worker = start_worker(EMAIL_URL=smtp_server.url)
+    mail_ingest(raw=forwarded_reply())  # autocommit: extraction and the notice are queued at once
+    wait_until(
+        lambda: (
+            not Document.objects.filter(extraction_status=ExtractionStatus.PENDING).exists()
+            and smtp_server.messages
+        ),
+        timeout=60,
+        message=f"the worker to extract both PDFs and mail the reporter\n{worker.log()}",
+    )
+    assert set(Document.objects.values_list("extraction_status", flat=True)) == {ExtractionStatus.DONE}
+    assert records_request.documents.count() == 2
+    assert smtp_server.messages[0]["to"] == ["alice@newsroom.example"]
+    assert "RING-0042" in smtp_server.messages[0]["message"]["Subject"]

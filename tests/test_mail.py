@@ -1,6 +1,8 @@
 """Incoming mail: every way in ends in one ingestion function that matches, stores once and files."""
 
 import datetime
+import email
+import email.policy
 import socketserver
 import threading
 
@@ -252,3 +254,33 @@ def test_the_message_is_found_in_an_imap_fetch_response():
 def test_received_dates_come_from_the_message(records_request):
     communication = mail_ingest(raw=eml_bytes(subject="[RING-0042] hi")).communication
     assert communication.occurred_at == datetime.datetime(2026, 11, 24, 15, 0, tzinfo=datetime.UTC)
+
+
+def test_a_reply_forwarded_as_an_attachment_is_matched_by_the_inner_message(records_request):
+    from email.message import EmailMessage
+
+    inner = eml_bytes(to="records+abc123tok@newsroom.example", subject="Re: your request")
+    outer = EmailMessage()
+    outer["From"], outer["To"], outer["Subject"] = "jane@newsroom.example", "desk@newsroom.example", "Fwd"
+    outer.set_content("See attached.")
+    outer.add_attachment(email.message_from_bytes(inner, policy=email.policy.default))
+    result = mail_ingest(raw=outer.as_bytes())
+    assert result.communication.request == records_request
+    assert result.matched_by == "forwarded (reply address)"
+
+
+def test_an_html_only_reply_is_kept_as_readable_text(records_request):
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["Subject"] = "clerk@springfield.example", "[RING-0042] Fee"
+    message.set_content("<p>The fee is <b>$25</b>.</p><script>evil()</script>", subtype="html")
+    communication = mail_ingest(raw=message.as_bytes()).communication
+    assert communication.body == "The fee is $25 ."
+
+
+def test_the_imap_task_does_nothing_unless_configured(db, settings):
+    from foia.tasks.documents import poll_imap
+
+    settings.FOIA_IMAP_URL = ""
+    assert poll_imap() == 0
