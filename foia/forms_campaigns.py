@@ -142,7 +142,12 @@ class MarkSentForm(forms.Form):
     sent_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Date submitted")
     method = forms.ChoiceField(choices=MANUAL_CHOICES)
     reference = forms.CharField(
-        required=False, max_length=120, help_text="Portal request number, certified-mail number, fax receipt."
+        required=False,
+        max_length=120,
+        help_text="Portal request number, certified-mail number, fax receipt.",
+        widget=forms.TextInput(
+            attrs={"placeholder": "Reference: portal number, certified mail, fax receipt"}
+        ),
     )
 
     def clean_sent_on(self):

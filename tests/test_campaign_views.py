@@ -318,3 +318,15 @@ def test_a_reporter_sends_one_letter_from_its_page(
     assert queued == [(Communication.objects.get().pk,)]
     page = alice_client.get(reverse("campaign-detail", args=[campaign.pk]))  # shows the pending messages
     assert "already queued" in page.content.decode()
+
+
+def test_removing_agencies_without_contact_drops_their_unsent_drafts(alice_client, campaign):
+    ghost = AgencyFactory(name="Ghost PD", email="")
+    campaign.agencies.add(ghost)
+    _ready(campaign)
+
+    alice_client.post(reverse("campaign-prune", args=[campaign.pk]))
+
+    assert not campaign.agencies.filter(pk=ghost.pk).exists()
+    assert not campaign.requests.filter(agency=ghost).exists()
+    assert campaign.requests.count() == 2

@@ -145,11 +145,20 @@ def campaign_agencies(request, pk):
 @require_POST
 @role_required(Role.REPORTER)
 def campaign_remove_without_contact(request, pk):
+    """Drop agencies that have no contact, with their unsent drafts (tracking numbers are not reused)."""
     campaign = _editable(request, pk)
-    # Agencies that already have a request in this campaign stay (the request refers to them).
-    without = list(campaign.agencies.needing_contact().exclude(requests__campaign=campaign))
-    campaign.agencies.remove(*without)
-    messages.success(request, f"Removed {len(without)} agencies that have no contact and no request yet.")
+    without = campaign.agencies.needing_contact()
+    with transaction.atomic():
+        campaign.requests.filter(
+            agency__in=without,
+            status=Status.DRAFT,
+            letter_frozen_at__isnull=True,
+            send_queued_at__isnull=True,
+        ).delete()
+        keep = set(campaign.requests.filter(agency__in=without).values_list("agency_id", flat=True))
+        removed = [agency for agency in without if agency.pk not in keep]
+        campaign.agencies.remove(*removed)
+    messages.success(request, f"Removed {len(removed)} agencies that have no contact, and their drafts.")
     return redirect("campaign-detail", pk=campaign.pk)
 
 
