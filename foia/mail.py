@@ -145,7 +145,7 @@ def request_match(message: EmailMessage, body: str) -> tuple[RecordsRequest | No
     for inner in _inner_messages(message):
         found, how = request_match(inner, "")
         if found:
-            return found, f"forwarded ({how})"
+            return found, f"fwd: {how}"
     token = _token_from(re.findall(r"[\w.+-]+@[\w.-]+", body))
     found = _by_token(token) if token else _by_tracking(body[:20000])
     return (found, "forwarded text") if found else (None, "")
@@ -205,7 +205,7 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
                 message_id=message_id,
                 in_reply_to=str(message.get("In-Reply-To", ""))[:500],
                 references=str(message.get("References", "")),
-                matched_by=matched_by,
+                matched_by=matched_by[:20],
                 raw_message=raw_name,
                 occurred_at=_occurred_at(message),
                 created_by=actor,

@@ -266,7 +266,7 @@ def test_a_reply_forwarded_as_an_attachment_is_matched_by_the_inner_message(reco
     outer.add_attachment(email.message_from_bytes(inner, policy=email.policy.default))
     result = mail_ingest(raw=outer.as_bytes())
     assert result.communication.request == records_request
-    assert result.matched_by == "forwarded (reply address)"
+    assert result.matched_by == "fwd: reply address"
 
 
 def test_an_html_only_reply_is_kept_as_readable_text(records_request):
