@@ -5,7 +5,8 @@
 Creates (drops first) the throwaway database foia_bench_dashboard on 127.0.0.1:5432 (user postgres), bulk
 inserts the rows, then times GET / (the newsroom dashboard) and GET /api/requests/?page_size=100 through
 Django's test client (full middleware, templates and serialization), printing median, p95 and query counts.
-Targets: median < 150 ms, p95 < 400 ms, the same query count at every size.
+Targets: median < 150 ms, p95 < 400 ms, the same query count at every size. BENCH_QUERIES=1 also prints the
+slowest queries of each page. --keep reuses the database from the previous run.
 """
 
 import argparse
@@ -140,6 +141,9 @@ def measure(client, url: str, runs: int, **headers) -> tuple[list[float], int]:
             response = client.get(url, **headers)
             times.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200, (url, response.status_code)
+    if os.environ.get("BENCH_QUERIES"):  # where the time goes: the slowest queries of the last run
+        for query in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:6]:
+            print(f"    {float(query['time']) * 1000:6.1f} ms  {query['sql'][:150]}")
     return times, len(queries.captured_queries)
 
 
