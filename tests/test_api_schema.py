@@ -75,3 +75,10 @@ def test_the_served_schema_is_the_one_tested(client, victor):
     served = client.get("/api/schema/", {"format": "json"}, HTTP_AUTHORIZATION=f"Token {token}")
     assert served.status_code == 200
     assert served.json()["paths"] == generated_schema()["paths"]
+
+
+def test_the_schema_is_valid_openapi_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "/api/stats/" in (tmp_path / "schema.yaml").read_text()
