@@ -484,3 +484,53 @@ def test_bad_search_parameters_are_a_400(client, victor, query):
     response = client.get("/api/search/", query, **token_for(victor))
     assert response.status_code == 400
     assert response.json()
+
+
+# --- The token page ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_person_creates_a_token_on_the_page_and_it_works(client, victor):
+    client.force_login(victor)
+    assert "no token yet" in client.get("/dashboard/api-token/").content.decode()
+
+    response = client.post("/dashboard/api-token/", {"action": "create"})
+
+    key = response.context["new_key"]
+    assert key in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert Token.objects.get(user=victor).key == key
+    client.logout()
+    assert client.get("/api/requests/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+
+
+@pytest.mark.django_db
+def test_replacing_a_token_revokes_the_old_one_and_the_page_never_shows_it_again(client, alice):
+    old = Token.objects.create(user=alice).key
+    client.force_login(alice)
+
+    new = client.post("/dashboard/api-token/", {"action": "create"}).context["new_key"]
+    page = client.get("/dashboard/api-token/").content.decode()
+
+    assert new != old
+    assert new not in page and new[:4] in page
+    assert client.get("/api/requests/", HTTP_AUTHORIZATION=f"Token {old}").status_code == 401
+
+
+@pytest.mark.django_db
+def test_revoking_a_token_refuses_it(client, alice):
+    key = Token.objects.create(user=alice).key
+    client.force_login(alice)
+    response = client.post("/dashboard/api-token/", {"action": "revoke"})
+    assert response.status_code == 302
+    assert not Token.objects.filter(user=alice).exists()
+    assert client.get("/api/requests/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
+
+
+@pytest.mark.django_db
+def test_an_unknown_token_action_changes_nothing(client, alice):
+    key = Token.objects.create(user=alice).key
+    client.force_login(alice)
+    response = client.post("/dashboard/api-token/", {"action": "steal"})
+    assert response.status_code == 302
+    assert Token.objects.get(user=alice).key == key

@@ -1,13 +1,17 @@
-"""The newsroom dashboard (front page), per-campaign dashboards and campaign exports."""
+"""The newsroom dashboard (front page), per-campaign dashboards, campaign exports and one's API token."""
 
 from django import forms
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+from rest_framework.authtoken.models import Token
 
 from .. import charts, exports
-from ..models import Campaign, User
+from ..models import Campaign, Role, User
 from ..stats import StatsFilter, dashboard_stats
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
@@ -99,8 +103,36 @@ def campaign_dashboard(request, pk):
     return _render_dashboard(request, "dashboard/campaign.html", campaign)
 
 
+@never_cache  # the page may show a secret: no browser or proxy keeps a copy
+@require_http_methods(["GET", "POST"])
+def api_token(request):
+    """Create, replace or revoke one's own API token; the new key is shown once, on this response only."""
+    context = {
+        "can_write": request.user.has_role(Role.REPORTER),
+        "api_root": request.build_absolute_uri("/api/"),
+    }
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "revoke":
+            Token.objects.filter(user=request.user).delete()
+            messages.success(request, "Your API token is revoked; anything using it is now refused.")
+            return redirect("api-token")
+        if action != "create":
+            messages.error(request, "Choose “Create a token” or “Revoke it”.")
+            return redirect("api-token")
+        with transaction.atomic():
+            Token.objects.filter(user=request.user).delete()
+            token = Token.objects.create(user=request.user)
+        # Rendered, not redirected: the key must not travel through the session or a cookie.
+        context.update(token=token, new_key=token.key)
+        return render(request, "dashboard/api_token.html", context)
+    context["token"] = Token.objects.filter(user=request.user).first()
+    return render(request, "dashboard/api_token.html", context)
+
+
 urlpatterns = [
     path("", home, name="dashboard"),
+    path("api-token/", api_token, name="api-token"),
     path("campaigns/<int:pk>/", campaign_dashboard, name="campaign-dashboard"),
     path("campaigns/<int:pk>/export.csv", exports.campaign_export_csv, name="campaign-export-csv"),
     path("campaigns/<int:pk>/export.json", exports.campaign_export_json, name="campaign-export-json"),
