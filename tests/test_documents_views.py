@@ -302,3 +302,18 @@ def test_the_documents_panel_of_a_request_page(
         context = {"records_request": alices_request, "user": alice}
         html = render_to_string("documents/_request_documents.html", context, request=request)
     assert "mou.pdf" in html and "Record the outcome" in html and alices_request.reply_address in html
+
+
+def test_unsorted_inbox_query_count_is_fixed(alice_client, alices_request, django_assert_max_num_queries):
+    for number in range(5):
+        mail_ingest(raw=eml_bytes(subject=f"Unmatched {number}"))
+    # session + user, count and page of messages, the requests to assign to
+    with django_assert_max_num_queries(6):
+        html = alice_client.get(reverse("mail-unsorted")).content.decode()
+    assert html.count("Unmatched") == 5 and "RING-0042" in html
+
+
+def test_the_search_page_keeps_its_query_count(victor_client, searchable, django_assert_max_num_queries):
+    # session + user, form choices (campaigns, agencies), the two searches, the hits loaded in two queries
+    with django_assert_max_num_queries(9):
+        victor_client.get(reverse("search"), {"q": "adoption"})
