@@ -274,7 +274,7 @@ def _store_spooled(
     except FileRejected as exc:
         raise FileRejected(exc.reason, display) from None
     members = []
-    if mime == ZIP and not Document.objects.filter(sha256=sha256).exists():
+    if mime == ZIP:  # expanded every time, so each request it arrives on gets its entries linked
         members = _zip_expand(spool.name, display, depth, budget)  # raises for a bomb or a path escape
     try:
         with transaction.atomic():

@@ -274,3 +274,12 @@ def test_nested_zips_are_expanded_only_to_the_depth_limit(db, settings):
 )
 def test_the_kind_is_suggested_from_the_text(text, kind):
     assert kind_suggest(text) == kind
+
+
+def test_the_same_zip_on_a_second_request_links_its_entries_there_too(db):
+    data = zip_bytes({"mou.pdf": pdf_bytes(["MOU"])})
+    first, second = RecordsRequestFactory(), RecordsRequestFactory()
+    store(first, data, "a.zip")
+    store(second, data, "b.zip")
+    assert sorted(second.documents.values_list("filename", flat=True)) == ["b.zip", "b.zip/mou.pdf"]
+    assert Document.objects.count() == 2
