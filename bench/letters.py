@@ -158,13 +158,20 @@ def bulk_generation(campaign, worker) -> tuple[float, dict[int, int]]:
     with transaction.atomic():
         ids = campaign_queue_letters(campaign=campaign)
         transaction.on_commit(lambda: [generate_letter.delay(pk) for pk in ids])
+    deadline = time.monotonic() + 30 + 3 * len(ids)
     while True:
+        if time.monotonic() > deadline:
+            print(f"  gave up waiting: {campaign_progress(campaign=campaign)}")
+            print((TMP / "worker.log").read_text(errors="replace")[-3000:])
+            break
+        # Light sampling: the monitor must not steal CPU from the two workers. VmHWM is the kernel's own
+        # peak for each process, so sampling every half second misses nothing but processes younger than that.
         for pid in children_of(worker.pid):
             peaks[pid] = max(peaks.get(pid, 0), peak_rss_kb(pid))
         progress = campaign_progress(campaign=campaign)
         if progress["ready"] + progress["failed"] >= len(ids):
             break
-        time.sleep(0.1)
+        time.sleep(0.5)
     elapsed = time.perf_counter() - start
     if progress["failed"]:
         print(f"  {progress['failed']} letters failed")

@@ -4,6 +4,7 @@ import datetime
 import logging
 
 from celery import shared_task
+from celery.signals import worker_init
 
 from foia.campaigns import letter_generate
 from foia.sending import RETRYABLE, communication_send, sends_release_due, sends_repair_unmarked
@@ -44,3 +45,14 @@ def scan_sends() -> int:
     for communication_id in due:
         send_email.delay(communication_id)
     return len(due)
+
+
+@worker_init.connect
+def _warm_up_weasyprint(**_kwargs) -> None:
+    """Load WeasyPrint and the fonts once in the parent, so every forked pool process starts warm."""
+    from foia.letters import pdf_from_html
+
+    try:
+        pdf_from_html("<p>warm-up</p>")
+    except Exception:  # never stop a worker from starting over a warm-up
+        logger.exception("WeasyPrint warm-up failed")
