@@ -106,6 +106,15 @@ def test_the_detail_page_shows_the_rule_the_timeline_the_forms_and_the_fragments
     assert reverse("request-note", args=[rr.pk]) in page
 
 
+def test_events_without_a_person_show_as_system(alice_client, alice, campaign):
+    rr = overdue(campaign, alice, 3)
+    RequestEvent.objects.create(request=rr, kind="communication", message="Reply received by mail")
+    response = alice_client.get(reverse("request-detail", args=[rr.pk]))
+    assert response.status_code == 200
+    assert "Reply received by mail" in response.content.decode()
+    assert "system" in response.content.decode()
+
+
 def test_a_reporter_changes_the_status_of_her_request_and_it_lands_on_the_timeline(
     alice_client, alice, campaign
 ):
