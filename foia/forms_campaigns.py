@@ -60,6 +60,9 @@ class CampaignForm(forms.ModelForm):
         self.fields["slug"].required = False
         self.fields["requester_email"].required = True
         self.fields["requester_name"].required = True
+        records = self.fields["records_wanted"]
+        records.required = True
+        records.error_messages["required"] = "List at least one kind of record, one per line."
         if self.instance.pk and self.instance.requests.exists():
             # Tracking numbers already issued must stay readable as this campaign's.
             self.fields["tracking_prefix"].disabled = True
