@@ -25,7 +25,7 @@ from ..campaigns import (
 )
 from ..forms_campaigns import AgencyFilterForm, CampaignForm, MarkSentForm
 from ..letters import requester_limit_warning
-from ..models import Agency, Campaign, Law, RecordsRequest, Role, Status
+from ..models import Agency, Campaign, Communication, Law, RecordsRequest, Role, Status
 from ..permissions import can_work_request, role_required
 from ..sending import SendError, campaign_checklist, campaign_queue_emails, request_send_method
 
@@ -106,6 +106,12 @@ def campaign_detail(request, pk):
         "progress": campaign_progress(campaign=campaign),
         "failed": campaign.requests.filter(letter_state="failed").select_related("agency")[:20],
         "n_checklist": campaign_checklist(campaign=campaign).count(),
+        "sends": dict(
+            Communication.objects.filter(request__campaign=campaign, idempotency_key__startswith="send:")
+            .values_list("delivery_state")
+            .annotate(n=Count("pk"))
+            .values_list("delivery_state", "n")
+        ),
         "n_email_ready": campaign.requests.filter(
             status=Status.DRAFT, send_queued_at__isnull=True, letter_state="ready"
         )
