@@ -116,7 +116,7 @@ def campaign_generate_requests(
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         existing = {r.agency_id: r for r in locked.requests.all()}
-        created, changed, errors = [], [], []
+        created, changed, errors, stale = [], [], [], []
         number = locked.tracking_next
         for agency in agencies:
             records_request = existing.get(agency.pk)
@@ -152,6 +152,8 @@ def campaign_generate_requests(
                 records_request.letter_subject,
                 records_request.letter_body,
             ):
+                if records_request.letter_pdf:
+                    stale.append(records_request.letter_pdf.name)
                 _set_letter(records_request, letter)
                 changed.append(records_request)
         if errors:
@@ -159,8 +161,16 @@ def campaign_generate_requests(
         locked.tracking_next = number
         locked.save(update_fields=["tracking_next", "updated_at"])
         _save_generated(created=created, changed=changed, actor=actor, campaign=locked)
+        transaction.on_commit(lambda: _delete_files(stale))
     campaign.tracking_next = number
     return created + changed
+
+
+def _delete_files(names: list[str]) -> None:
+    """PDFs of letters whose words changed: they no longer match any letter."""
+    storage = RecordsRequest._meta.get_field("letter_pdf").storage
+    for name in names:
+        storage.delete(name)
 
 
 def _set_letter(records_request: RecordsRequest, letter) -> None:

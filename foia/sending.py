@@ -331,8 +331,18 @@ def request_record_manual_send(
     note = f"Submitted by {SendMethod(method).label.lower()}" + (
         f"; reference {reference}" if reference else ""
     )
+    existing = Communication.objects.filter(idempotency_key=send_key(records_request.pk)).first()
+    if existing and existing.delivery_state == DeliveryState.PENDING:
+        raise SendError(f"{records_request.tracking_number}: an email is queued for sending; wait for it.")
     try:
         with transaction.atomic():
+            # A failed (or stuck) email attempt stays on the timeline but gives up the send key.
+            Communication.objects.filter(
+                idempotency_key=send_key(records_request.pk),
+                delivery_state__in=[DeliveryState.FAILED, DeliveryState.SENDING],
+            ).update(
+                idempotency_key=f"{send_key(records_request.pk)}:retired:{timezone.now():%Y%m%d%H%M%S%f}"
+            )
             communication = Communication.objects.create(
                 request=records_request,
                 direction=Direction.OUTGOING,
@@ -349,6 +359,21 @@ def request_record_manual_send(
     except IntegrityError:
         raise SendError(f"{records_request.tracking_number} is already sent or queued for sending.") from None
     return communication
+
+
+def request_retry_email(*, records_request: RecordsRequest, now: datetime.datetime | None = None) -> bool:
+    """Put a failed email back in the queue (a person decided to try again); True if there was one."""
+    now = now or timezone.now()
+    communication = Communication.objects.filter(
+        idempotency_key=send_key(records_request.pk), delivery_state=DeliveryState.FAILED
+    ).first()
+    if communication is None or records_request.status != Status.DRAFT:
+        return False
+    Communication.objects.filter(pk=communication.pk, delivery_state=DeliveryState.FAILED).update(
+        delivery_state=DeliveryState.PENDING, scheduled_for=now, delivery_error=""
+    )
+    transaction.on_commit(lambda: _enqueue([(communication.pk, 0)]))
+    return True
 
 
 def campaign_checklist(*, campaign: Campaign):

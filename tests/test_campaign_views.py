@@ -295,7 +295,7 @@ def test_a_viewer_cannot_regenerate_send_or_mark_sent_a_letter(victor_client, ca
     _ready(campaign)
     records_request = campaign.requests.first()
 
-    for name in ("letter-generate", "letter-send", "letter-mark-sent"):
+    for name in ("letter-generate", "letter-send", "letter-retry", "letter-mark-sent"):
         response = victor_client.post(reverse(name, args=[records_request.pk]), {"sent_on": "2026-11-20"})
         assert response.status_code == 403, name
     assert not Communication.objects.exists()

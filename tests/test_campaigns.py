@@ -72,6 +72,21 @@ def test_drafts_are_regenerated_but_sent_letters_never_change(campaign):
     assert campaign.requests.get(pk=sent.pk).letter_body == frozen_text
 
 
+def test_regenerating_a_changed_draft_drops_its_stale_pdf(campaign, django_capture_on_commit_callbacks):
+    _generate_pdfs(campaign)
+    first = campaign.requests.get(tracking_number="RING-0001")
+    old = first.letter_pdf.name
+    campaign.records_wanted = "Something else entirely"
+    campaign.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        campaigns.campaign_generate_requests(campaign=campaign)
+
+    first.refresh_from_db()
+    assert (first.letter_pdf.name, first.letter_state) == ("", LetterState.NONE)
+    assert not first.letter_pdf.storage.exists(old)
+
+
 def test_tracking_numbers_are_never_reused(campaign):
     campaigns.campaign_generate_requests(campaign=campaign)
     campaign.requests.get(tracking_number="RING-0003").delete()

@@ -119,6 +119,35 @@ def test_an_email_sent_whose_request_was_not_marked_is_repaired_by_the_scan(
     assert len(smtp_server.messages) == 1
 
 
+def test_a_failed_email_can_be_retried_or_recorded_as_sent_another_way(
+    campaign, alice, django_capture_on_commit_callbacks, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr(sending, "_enqueue", lambda items: queued.extend(items))
+    records_request = campaign.requests.get()
+    pk = sending.campaign_queue_emails(campaign=campaign).queued[0].pk
+    Communication.objects.filter(pk=pk).update(delivery_state=DeliveryState.FAILED, delivery_error="550 no")
+    with pytest.raises(sending.SendError, match="queued"):
+        Communication.objects.filter(pk=pk).update(delivery_state=DeliveryState.PENDING)
+        sending.request_record_manual_send(
+            records_request=records_request, sent_at=timezone.now(), method="mail", actor=alice
+        )
+    Communication.objects.filter(pk=pk).update(delivery_state=DeliveryState.FAILED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sending.request_retry_email(records_request=records_request)
+    assert queued == [(pk, 0)]
+    assert Communication.objects.get(pk=pk).delivery_state == DeliveryState.PENDING
+
+    Communication.objects.filter(pk=pk).update(delivery_state=DeliveryState.FAILED)
+    sending.request_record_manual_send(
+        records_request=records_request, sent_at=timezone.now(), method="mail", reference="CM-1", actor=alice
+    )
+    assert Communication.objects.filter(request=records_request).count() == 2  # the failed try stays
+    records_request.refresh_from_db()
+    assert records_request.status == Status.SENT
+
+
 def test_a_permanent_smtp_refusal_is_not_retried():
     assert sending._permanent(smtplib.SMTPRecipientsRefused({"x@y": (550, b"no such user")}))
     assert not sending._permanent(smtplib.SMTPServerDisconnected("bye"))

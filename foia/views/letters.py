@@ -16,7 +16,7 @@ from ..letters import LetterError, law_for_agency, letter_compose, requester_lim
 from ..models import Campaign, RecordsRequest, Role, Status
 from ..models.request import LetterState
 from ..permissions import require_can_work, role_required
-from ..sending import SendError, campaign_queue_emails, request_record_manual_send
+from ..sending import SendError, campaign_queue_emails, request_record_manual_send, request_retry_email
 
 
 def _request(pk) -> RecordsRequest:
@@ -102,6 +102,19 @@ def letter_send(request, pk):
 
 @require_POST
 @role_required(Role.REPORTER)
+def letter_retry(request, pk):
+    """Queue a failed email again."""
+    records_request = _request(pk)
+    require_can_work(request.user, records_request)
+    if request_retry_email(records_request=records_request):
+        messages.success(request, f"{records_request.tracking_number}: the email is queued again.")
+    else:
+        messages.warning(request, "There is no failed email to retry.")
+    return redirect("request-detail", pk=pk)
+
+
+@require_POST
+@role_required(Role.REPORTER)
 def letter_mark_sent(request, pk):
     """Record a portal/mail/fax submission: date, method, reference."""
     records_request = _request(pk)
@@ -143,5 +156,6 @@ urlpatterns = [
     path("<int:pk>/pdf/", letter_pdf, name="letter-pdf"),
     path("<int:pk>/generate/", letter_generate_pdf, name="letter-generate"),
     path("<int:pk>/send/", letter_send, name="letter-send"),
+    path("<int:pk>/retry/", letter_retry, name="letter-retry"),
     path("<int:pk>/mark-sent/", letter_mark_sent, name="letter-mark-sent"),
 ]
