@@ -115,6 +115,15 @@ def test_events_without_a_person_show_as_system(alice_client, alice, campaign):
     assert "system" in response.content.decode()
 
 
+def test_a_request_without_an_owner_shows_who_gets_its_reminders(alice_client, alice, campaign):
+    rr = overdue(campaign, alice, 3)
+    rr.owner = None
+    rr.save(update_fields=["owner"])
+    response = alice_client.get(reverse("request-detail", args=[rr.pk]))
+    assert response.status_code == 200
+    assert "nobody (campaign owner gets reminders)" in response.content.decode()
+
+
 def test_a_reporter_changes_the_status_of_her_request_and_it_lands_on_the_timeline(
     alice_client, alice, campaign
 ):
