@@ -63,8 +63,15 @@ migrations: install
 	SECRET_KEY=x $(BIN)/python manage.py makemigrations foia --name initial
 	@(mv var/keep/0002_*.py foia/migrations/ 2>/dev/null || true)
 
+# Every benchmark at its issue's size (search and dashboard need the local PostgreSQL; see the README).
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/import_agencies.py
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/foia $(BIN)/python bench/import_agencies.py
+	$(BIN)/python bench/letters.py
+	$(BIN)/python bench/letters.py --postgres --redis
+	$(BIN)/python bench/reminders.py
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf var/test .pytest_cache
