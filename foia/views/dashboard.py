@@ -37,6 +37,20 @@ class DashboardFilterForm(forms.Form):
         required=False, label="Sent until", widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    def plain_fields(self) -> list[dict]:
+        """The fields as plain data for _filters.html: a loop there is far cheaper than Django's widget
+        templates (one template per <option>), which took ~20 ms of every full dashboard page."""
+        fields = []
+        for bound in self:
+            value = bound.value()
+            current = "" if value is None else str(value)
+            field = {"name": bound.html_name, "id": bound.id_for_label, "label": bound.label,
+                     "value": current, "errors": bound.errors}  # fmt: skip
+            if isinstance(bound.field, forms.ChoiceField):
+                field["options"] = [(str(v), label, str(v) == current) for v, label in bound.field.choices]
+            fields.append(field)
+        return fields
+
     def stats_filter(self, campaign: Campaign | None = None) -> StatsFilter:
         """The valid part of the filters (an invalid field is ignored and shown as an error)."""
         data = self.cleaned_data if self.is_bound else {}
@@ -62,6 +76,7 @@ def _render_dashboard(request, template: str, campaign: Campaign | None = None, 
     stats = dashboard_stats(stats_filter=stats_filter, today=today)
     context = {
         "form": form,
+        "filter_fields": form.plain_fields,
         "campaign": campaign,
         "stats": stats,
         "today": today,
