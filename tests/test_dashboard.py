@@ -131,6 +131,7 @@ def test_a_malformed_filter_is_reported_and_ignored(victor_client):
 
     assert response.status_code == 200
     assert "were not understood" in response.content.decode()
+    assert 'value="yesterday-ish"' in response.content.decode()  # what was typed stays in the field
     assert response.context["stats"]["totals"]["total"] == 3
 
 
@@ -173,3 +174,13 @@ def test_dashboard_query_count_does_not_grow_with_requests(
     with django_assert_max_num_queries(13) as large:
         victor_client.get("/", {"owner": alice.pk})
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+@pytest.mark.django_db
+def test_a_full_page_with_filters_keeps_them_selected(victor_client, alice):
+    build_campaign(3, state="OH", owner=alice)
+
+    html = victor_client.get("/", {"state": "OH", "owner": alice.pk}).content.decode()
+
+    assert '<option value="OH" selected>' in html
+    assert f'<option value="{alice.pk}" selected>' in html
