@@ -251,7 +251,8 @@ CACHES = {
         "TIMEOUT": FOIA_LOGIN_WINDOW_SECONDS,
     },
 }
-AUTHENTICATION_BACKENDS = ["foia.auth.NewsroomBackend"]  # rate-limited logins; admin permissions follow the role
+# Rate-limited logins; Django admin permissions follow the role (foia/auth.py).
+AUTHENTICATION_BACKENDS = ["foia.auth.NewsroomBackend"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
