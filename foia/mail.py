@@ -286,8 +286,11 @@ def communication_assign(*, communication: Communication, records_request: Recor
         if claimed != 1:
             return False
         communication.refresh_from_db()
-        with communication.raw_message.open("rb") as handle:
-            message = email.message_from_binary_file(handle, policy=policy.default)
+        if communication.raw_message:
+            with communication.raw_message.open("rb") as handle:
+                message = email.message_from_binary_file(handle, policy=policy.default)
+        else:  # entered by hand (admin, API): no raw message, so no attachments to file
+            message = EmailMessage()
         _file_away(communication, message, actor)
     return True
 

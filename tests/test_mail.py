@@ -104,6 +104,14 @@ def test_assigning_an_unsorted_message_files_it_and_its_attachments(records_requ
     assert not communication_assign(communication=communication, records_request=records_request, actor=alice)
 
 
+def test_a_message_entered_by_hand_without_a_raw_copy_can_be_assigned(records_request, alice):
+    communication = CommunicationFactory(request=None, subject="Phoned in: records on the way")
+    assert communication_assign(communication=communication, records_request=records_request, actor=alice)
+    communication.refresh_from_db()
+    assert communication.request == records_request
+    assert RequestEvent.objects.filter(request=records_request, message__contains="Phoned in").exists()
+
+
 def test_the_same_message_id_twice_is_stored_once(records_request):
     raw = forwarded_reply(message_id="<once@springfield.example>")
     first, second = mail_ingest(raw=raw), mail_ingest(raw=raw)
