@@ -24,6 +24,7 @@ setup: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_laws --missing-only
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py demo_activity
 	$(BIN)/python manage.py ensure_login
 
 run: setup
