@@ -49,7 +49,7 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG and not env_bool("FOIA_ALLOW_INSECURE_KEY", False):
+    if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set it in the environment or .env (make run writes one for you)."
         )

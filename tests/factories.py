@@ -127,8 +127,11 @@ def encrypted_pdf_bytes() -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
         b"<< /Filter /Standard /V 1 /R 2 /Length 40 /P -4 /O <%s> /U <%s> >>" % (b"11" * 32, b"22" * 32),
     ]
-    return _pdf_assemble(objects, trailer_extra="/Encrypt 4 0 R /ID [<00112233445566778899aabbccddeeff> "
-                                                "<00112233445566778899aabbccddeeff>] ")
+    return _pdf_assemble(
+        objects,
+        trailer_extra="/Encrypt 4 0 R /ID [<00112233445566778899aabbccddeeff> "
+        "<00112233445566778899aabbccddeeff>] ",
+    )
 
 
 def eml_bytes(

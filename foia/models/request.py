@@ -94,7 +94,8 @@ class RecordsRequest(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     followups_sent = models.PositiveSmallIntegerField(default=0)
-    # When the next follow-up to the agency is due: the day after due_on, then every campaign.followup_every_days.
+    # When the next follow-up to the agency is due: the day after due_on, then every
+    # campaign.followup_every_days.
     # Set by foia.lifecycle and foia.reminders; read by the reminder scan (foia.tasks.reminders.scan).
     next_followup_on = models.DateField(null=True, blank=True, db_index=True)
 
