@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from foia.models import Campaign, RecordsRequest, RequestDocument, Role, Status
+from foia.models import Campaign, Document, RecordsRequest, RequestDocument, Role, Status
 from tests.conftest import wait_until
-from tests.factories import LawFactory, UserFactory
+from tests.factories import LawFactory, UserFactory, pdf_bytes
 
 from .conftest import shot
 
@@ -107,12 +107,17 @@ def test_editor_runs_a_campaign_from_import_to_dashboard(live_server, browser_pa
 
     # Upload the agency's response and record the outcome.
     response_pdf = tmp_path / "ring-contract.pdf"
-    response_pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    response_pdf.write_bytes(pdf_bytes(["Officers will encourage adoption of the Neighbors app."]))
     page.goto(f"{base}/requests/{records_request.pk}/")
     page.set_input_files(f"#upload-{records_request.pk}", str(response_pdf))
     page.click("form.dropzone button:has-text('Upload')")
     page.wait_for_load_state()
     wait_until(lambda: RequestDocument.objects.filter(request=records_request).exists(), 10, message="upload")
+    wait_until(
+        lambda: Document.objects.filter(links__request=records_request, extraction_status="done").exists(),
+        60,
+        message="the worker to extract the response's text",
+    )
     page.goto(f"{base}/requests/{records_request.pk}/")
     page.select_option("#outcome-status", "completed")
     page.fill("#outcome-note", "Contract and MOU received.")
