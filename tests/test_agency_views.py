@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from foia.models import Agency, AgencyKind, Campaign
 
+from .conftest import wait_until
 from .factories import AgencyFactory, CampaignFactory, LawFactory, RecordsRequestFactory
 
 SAMPLE = Path(__file__).resolve().parent.parent / "foia" / "data" / "ring_agencies_sample.csv"
@@ -163,3 +164,82 @@ def test_an_upload_over_the_size_limit_is_refused_with_a_clear_message(alice_cli
 def test_an_upload_without_a_file_says_so(alice_client):
     response = alice_client.post(reverse("agency-import"), {})
     assert "This field is required." in response.content.decode()
+
+
+# --- Large files: the confirmed import runs on a worker and the page polls its progress ---------------------
+
+
+def big_csv(rows: int) -> bytes:
+    lines = ["agency,state,email"] + [
+        f"Town {n} Police Department,MI,records{n}@town{n}.gov" for n in range(rows)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_large_confirmed_import_runs_on_a_worker_and_the_page_polls_until_the_counts_show(
+    alice_client, start_worker, monkeypatch, settings
+):
+    from foia.views import agencies as agency_views
+
+    monkeypatch.setattr(agency_views, "BACKGROUND_IMPORT_ROWS", 100)
+    AgencyFactory(name="Town 0 Police Department", state="MI", email="records0@town0.gov")
+    AgencyFactory(name="Town 1 Police Department", state="MI", email="old@town1.gov")
+    upload(alice_client, big_csv(1200), name="big.csv", new_campaign="Big Sweep")
+    response = alice_client.post(reverse("agency-import-confirm"))
+    assert response.status_code == 302 and "/import/progress/" in response.url
+    page = alice_client.get(response.url).content.decode()  # queued: no worker is running yet
+    assert "Importing big.csv" in page and "0 of 1200 rows" in page and 'hx-trigger="every 1s"' in page
+    start_worker()
+    status_url = response.url + "status/"
+
+    def finished():
+        fragment = alice_client.get(status_url).content.decode()
+        return fragment if "Imported big.csv" in fragment else None
+
+    fragment = wait_until(finished, timeout=60, message="the import's counts on the progress fragment")
+    assert "1198 created, 1 updated, 1 unchanged; 1200 added to the campaign" in fragment
+    assert "hx-trigger" not in fragment  # polling stops once the counts are shown
+    assert Agency.objects.count() == 1200
+    assert Campaign.objects.get(title="Big Sweep").agencies.count() == 1200
+    assert not list((Path(settings.MEDIA_ROOT) / "agency-imports").glob("*.csv"))  # the upload is gone
+
+
+def test_a_small_confirmed_import_still_finishes_on_the_page_itself(alice_client):
+    upload(alice_client, big_csv(3))
+    response = alice_client.post(reverse("agency-import-confirm"))
+    assert response.url == reverse("agency-import") and Agency.objects.count() == 3
+
+
+def test_a_background_import_that_fails_shows_the_error_and_writes_nothing(alice_client, settings):
+    from foia.tasks.agencies import agency_import_run, import_progress_write
+
+    upload(alice_client, big_csv(5))
+    token = alice_client.session["agency_import"]["token"]
+    import_progress_write(token, state="queued", done=0, total=5, filename="agencies.csv")
+    (Path(settings.MEDIA_ROOT) / "agency-imports" / f"{token}.csv").write_bytes(
+        b"agency,state\nTroy PD,Nowhere\n"
+    )
+    assert (
+        agency_import_run(token=token, total=5, campaign_id=None, new_campaign="", owner_id=None) == "failed"
+    )
+    fragment = alice_client.get(reverse("agency-import-progress-status", args=[token])).content.decode()
+    assert "Nothing was imported" in fragment and "line 2, column state: unknown state" in fragment
+    assert Agency.objects.count() == 0
+    # a second delivery of the same task finds it claimed and does nothing
+    assert agency_import_run(token=token, total=5, campaign_id=None, new_campaign="", owner_id=None) == (
+        "already claimed"
+    )
+
+
+@pytest.mark.parametrize("name", ["agency-import-progress", "agency-import-progress-status"])
+def test_a_viewer_cannot_see_an_import_in_progress(victor_client, name):
+    from foia.tasks.agencies import import_progress_write
+
+    token = "a" * 32
+    import_progress_write(token, state="running", done=10, total=20, filename="x.csv")
+    assert victor_client.get(reverse(name, args=[token])).status_code == 403
+
+
+def test_an_unknown_import_token_is_not_found(alice_client):
+    assert alice_client.get(reverse("agency-import-progress", args=["b" * 32])).status_code == 404
+    assert alice_client.get(reverse("agency-import-progress-status", args=["..etc"])).status_code == 404

@@ -1,5 +1,6 @@
 """Pages for agencies: list with filters, detail, contact edit, and the CSV import (upload, confirm)."""
 
+import re
 import secrets
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import path
@@ -17,9 +19,12 @@ from django.views.decorators.http import require_http_methods
 from ..imports import STATE_NAMES, AgencyImportError, agencies_import, agency_file_parse, campaign_for_import
 from ..models import Agency, AgencyKind, Campaign, Law, Role
 from ..permissions import role_required
+from ..tasks.agencies import import_agencies, import_progress_read, import_progress_write
 
 PAGE_SIZE = 50
 SESSION_KEY = "agency_import"
+# Files with at least this many rows are imported by a worker while the page shows progress.
+BACKGROUND_IMPORT_ROWS = 2000
 
 
 class AgencyFilterForm(forms.Form):
@@ -148,8 +153,8 @@ def _pending_discard(request) -> None:
         _pending_path(pending["token"]).unlink(missing_ok=True)
     folder = _pending_path("x").parent
     stale_before = time.time() - 24 * 3600
-    for old in folder.glob("*.csv") if folder.exists() else []:
-        if old.stat().st_mtime < stale_before:
+    for old in folder.glob("*.*") if folder.exists() else []:
+        if old.suffix in (".csv", ".json", ".claim") and old.stat().st_mtime < stale_before:
             old.unlink(missing_ok=True)
 
 
@@ -209,6 +214,8 @@ def agency_import_confirm(request):
         return redirect("agency-import")
     parsed = agency_file_parse(data)
     campaign = Campaign.objects.filter(pk=pending["campaign_id"]).first() if pending["campaign_id"] else None
+    if request.method == "POST" and len(parsed.rows) >= BACKGROUND_IMPORT_ROWS:
+        return _import_in_background(request, pending, total=len(parsed.rows))
     if request.method == "POST":
         try:
             with transaction.atomic():
@@ -235,10 +242,50 @@ def agency_import_confirm(request):
     return render(request, "agencies/import_confirm.html", context)
 
 
+def _import_in_background(request, pending: dict, *, total: int):
+    """Hand a large confirmed upload to a worker and show its progress page."""
+    token = pending["token"]
+    import_progress_write(token, state="queued", done=0, total=total, filename=pending["filename"])
+    request.session.pop(SESSION_KEY, None)  # the worker owns (and deletes) the stored file now
+    args = (token, total, pending["campaign_id"], pending["new_campaign"], request.user.pk)
+    transaction.on_commit(lambda: import_agencies.delay(*args))
+    return redirect("agency-import-progress", token=token)
+
+
+def _progress_context(token: str) -> dict:
+    if not re.fullmatch(r"[0-9a-f]{32}", token):
+        raise Http404("No such import.")
+    progress = import_progress_read(token)
+    if progress is None:
+        raise Http404("No such import.")
+    total = progress.get("total") or 0
+    progress["percent"] = round(100 * progress.get("done", 0) / total) if total else 0
+    progress["running"] = progress["state"] in ("queued", "running")
+    return {"token": token, "progress": progress}
+
+
+@role_required(Role.REPORTER)
+def agency_import_progress(request, token):
+    """The page of a background import: the progress fragment, polled until the counts appear."""
+    return render(request, "agencies/import_progress.html", _progress_context(token))
+
+
+@role_required(Role.REPORTER)
+def agency_import_progress_status(request, token):
+    """The progress fragment alone, for htmx polling."""
+    return render(request, "agencies/_import_progress.html", _progress_context(token))
+
+
 urlpatterns = [
     path("", agency_list, name="agency-list"),
     path("import/", agency_import, name="agency-import"),
     path("import/confirm/", agency_import_confirm, name="agency-import-confirm"),
+    path("import/progress/<str:token>/", agency_import_progress, name="agency-import-progress"),
+    path(
+        "import/progress/<str:token>/status/",
+        agency_import_progress_status,
+        name="agency-import-progress-status",
+    ),
     path("<int:pk>/", agency_detail, name="agency-detail"),
     path("<int:pk>/edit/", agency_edit, name="agency-edit"),
 ]
