@@ -239,16 +239,6 @@ def digest_deliver(reminder: Reminder) -> tuple[str, str]:
 # --- Follow-ups ---------------------------------------------------------------------------------------------
 
 
-def _manual_channel(agency) -> str:
-    if agency.portal_url:
-        return CommunicationChannel.PORTAL
-    if agency.address:
-        return CommunicationChannel.MAIL
-    if agency.fax:
-        return CommunicationChannel.FAX
-    return CommunicationChannel.PHONE
-
-
 def followup_compose(*, records_request: RecordsRequest, n: int, today: datetime.date) -> tuple[str, str]:
     """Subject and text of follow-up n: statute, original date, tracking number, the original request."""
     law = Law.objects.filter(jurisdiction=records_request.agency.state).first()
@@ -307,7 +297,7 @@ def followup_deliver(reminder: Reminder) -> tuple[str, str]:
     comm = existing or Communication.objects.create(
         request=rr,
         direction=Direction.OUTGOING,
-        channel=CommunicationChannel.EMAIL if rr.agency.email else _manual_channel(rr.agency),
+        channel=rr.agency.contact_method or CommunicationChannel.PHONE,
         subject=subject,
         body=body,
         from_address=settings.DEFAULT_FROM_EMAIL,

@@ -64,16 +64,7 @@ def send_key(records_request_id: int) -> str:
 
 def request_send_method(records_request: RecordsRequest) -> str:
     """How this agency takes requests: email if it has an address, else portal, mail, fax ('' if none)."""
-    agency = records_request.agency
-    if agency.email:
-        return SendMethod.EMAIL
-    if agency.portal_url:
-        return SendMethod.PORTAL
-    if agency.address:
-        return SendMethod.MAIL
-    if agency.fax:
-        return SendMethod.FAX
-    return ""
+    return records_request.agency.contact_method
 
 
 def request_send_problem(records_request: RecordsRequest) -> str:

@@ -243,3 +243,17 @@ def test_a_viewer_cannot_see_an_import_in_progress(victor_client, name):
 def test_an_unknown_import_token_is_not_found(alice_client):
     assert alice_client.get(reverse("agency-import-progress", args=["b" * 32])).status_code == 404
     assert alice_client.get(reverse("agency-import-progress-status", args=["..etc"])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("contact", "method"),
+    [
+        ({"email": "r@city.example", "portal_url": "https://city.example/records"}, "email"),
+        ({"email": "", "portal_url": "https://city.example/records", "fax": "555-0100"}, "portal"),
+        ({"email": "", "address": "1 Main St", "fax": "555-0100"}, "mail"),
+        ({"email": "", "fax": "555-0100"}, "fax"),
+        ({"email": ""}, ""),
+    ],
+)
+def test_an_agency_is_reached_by_its_best_contact(db, contact, method):
+    assert AgencyFactory.build(**contact).contact_method == method

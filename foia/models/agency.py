@@ -77,3 +77,14 @@ class Agency(models.Model):
     @property
     def needs_contact(self) -> bool:
         return not (self.email or self.portal_url or self.address or self.fax)
+
+    @property
+    def contact_method(self) -> str:
+        """How this agency takes requests: "email", else "portal", "mail" or "fax"; "" when it has no contact.
+
+        The values are shared by SendMethod and CommunicationChannel.
+        """
+        for method, value in (("email", self.email), ("portal", self.portal_url), ("mail", self.address)):
+            if value:
+                return method
+        return "fax" if self.fax else ""
