@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from .ratelimit import RateLimitedLoginView
-from .views import agencies, campaigns, core, dashboard, documents, letters, requests
+from .views import agencies, campaigns, core, dashboard, documents, letters, mail, requests, search
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -17,6 +17,8 @@ urlpatterns = [
     path("letters/", include(letters.urlpatterns)),
     path("requests/", include(requests.urlpatterns)),
     path("", include(documents.urlpatterns)),
+    path("", include(mail.urlpatterns)),
+    path("", include(search.urlpatterns)),
     path("dashboard/", include(dashboard.urlpatterns)),
     path("api/", include("foia.api.urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,173 @@
+"""Pages for incoming mail: the signed inbound webhook, .eml/.mbox uploads, the unsorted inbox, messages."""
+
+import hashlib
+import hmac
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from ..mail import MailError, communication_assign, mail_import, mail_ingest
+from ..models import Communication, Direction, RecordsRequest, Role
+from ..permissions import require_can_work, role_required
+from .uploads import limit_upload_sizes, report_rejections
+
+
+@login_not_required
+@csrf_exempt
+@require_POST
+def inbound_email(request):
+    """Raw MIME from the mail provider, signed: X-Signature = hex HMAC-SHA256 of the body with the secret."""
+    secret = settings.FOIA_INBOUND_SECRET
+    if not secret:
+        return HttpResponseForbidden("Inbound mail is switched off: FOIA_INBOUND_SECRET is not set.")
+    limit = settings.FOIA_MAX_UPLOAD_BYTES
+    raw = request.read(limit + 1)
+    if len(raw) > limit:
+        return HttpResponse(f"Message larger than {limit:,} bytes.", status=413)
+    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, request.headers.get("X-Signature", "").strip().lower()):
+        return HttpResponseForbidden("Bad signature.")
+    try:
+        result = mail_ingest(raw=raw)
+    except MailError as exc:
+        return HttpResponse(str(exc), status=400)
+    status = 201 if result.created else 200
+    state = (
+        "filed on " + result.communication.request.tracking_number
+        if result.communication.request
+        else "unsorted"
+    )
+    return HttpResponse(f"{'stored' if result.created else 'already stored'}: {state}", status=status)
+
+
+class MailUploadForm(forms.Form):
+    file = forms.FileField(
+        help_text="A reply saved from your mail program: .eml (one message) or .mbox (many)."
+    )
+    records_request = forms.ModelChoiceField(
+        queryset=RecordsRequest.objects.none(), required=False, label="Request (if it cannot be matched)"
+    )
+
+
+@limit_upload_sizes
+@role_required(Role.REPORTER)
+def mail_upload(request):
+    """Replies reporters forward from their own inboxes, as .eml or .mbox files."""
+    form = MailUploadForm(request.POST or None, request.FILES or None)  # parsing runs the size handler
+    form.fields["records_request"].queryset = RecordsRequest.objects.visible_to(request.user).select_related(
+        "agency"
+    )
+    for name in request.too_large_uploads:
+        messages.error(
+            request, f"{name} is larger than the limit of {settings.FOIA_MAX_UPLOAD_BYTES:,} bytes."
+        )
+    if request.method == "POST" and form.is_valid():
+        upload, fallback = form.cleaned_data["file"], form.cleaned_data["records_request"]
+        if fallback:
+            require_can_work(request.user, fallback)
+        try:
+            results = mail_import(data=upload.read(), filename=upload.name, actor=request.user)
+        except MailError as exc:
+            messages.error(request, f"Nothing imported: {exc}")
+            return redirect("mail-upload")
+        _mail_upload_report(request, results, fallback)
+        return redirect(
+            "mail-unsorted" if any(r.communication.request_id is None for r in results) else "mail-upload"
+        )
+    return render(request, "documents/mail_upload.html", {"form": form})
+
+
+def _mail_upload_report(request, results, fallback) -> None:
+    new = [r for r in results if r.created]
+    if fallback:
+        for result in new:
+            if result.communication.request_id is None:
+                communication_assign(
+                    communication=result.communication, records_request=fallback, actor=request.user
+                )
+                result.communication.refresh_from_db()
+    filed = sum(1 for r in new if r.communication.request_id)
+    messages.success(
+        request,
+        f"{len(results)} message(s) read: {len(new)} new, {filed} filed on requests, "
+        f"{len(new) - filed} left unsorted, {len(results) - len(new)} already stored.",
+    )
+    for result in new:
+        report_rejections(request, result.rejected)
+
+
+def mail_unsorted(request):
+    communications = Communication.objects.filter(request__isnull=True, direction=Direction.INCOMING)
+    page = Paginator(communications.order_by("-occurred_at", "-id"), 50).get_page(request.GET.get("page"))
+    requests_ = (
+        RecordsRequest.objects.visible_to(request.user).select_related("agency").order_by("tracking_number")
+    )
+    can_assign = request.user.has_role(Role.REPORTER)
+    context = {"page": page, "records_requests": requests_, "can_assign": can_assign}
+    return render(request, "documents/unsorted.html", context)
+
+
+@require_POST
+@role_required(Role.REPORTER)
+def mail_assign(request, pk):
+    communication = get_object_or_404(Communication, pk=pk, direction=Direction.INCOMING)
+    records_request = RecordsRequest.objects.filter(pk=request.POST.get("records_request") or 0).first()
+    if records_request is None:
+        messages.error(request, "Choose the request this message belongs to.")
+        return redirect("mail-unsorted")
+    require_can_work(request.user, records_request)
+    if communication_assign(communication=communication, records_request=records_request, actor=request.user):
+        messages.success(request, f"Message filed on {records_request.tracking_number}.")
+    else:
+        messages.warning(request, "That message was already filed on a request.")
+    return redirect("mail-unsorted")
+
+
+def communication_detail(request, pk):
+    communication = get_object_or_404(Communication.objects.select_related("request__agency"), pk=pk)
+    if (
+        communication.request
+        and not RecordsRequest.objects.visible_to(request.user).filter(pk=communication.request_id).exists()
+    ):
+        raise Http404("No message you may see.")
+    attachments = communication.attachments.select_related("document")
+    return render(
+        request, "documents/communication.html", {"communication": communication, "attachments": attachments}
+    )
+
+
+def communication_raw(request, pk):
+    """The message exactly as received, as a download."""
+    communication = get_object_or_404(Communication, pk=pk)
+    visible = RecordsRequest.objects.visible_to(request.user).filter(pk=communication.request_id)
+    if communication.request_id and not visible.exists():
+        raise Http404("No message you may see.")
+    if not communication.raw_message:
+        raise Http404("No raw message stored.")
+    response = FileResponse(
+        communication.raw_message.open("rb"),
+        as_attachment=True,
+        filename=f"message-{pk}.eml",
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+urlpatterns = [
+    path("mail/unsorted/", mail_unsorted, name="mail-unsorted"),
+    path("mail/upload/", mail_upload, name="mail-upload"),
+    path("mail/<int:pk>/", communication_detail, name="communication-detail"),
+    path("mail/<int:pk>/raw/", communication_raw, name="communication-raw"),
+    path("mail/<int:pk>/assign/", mail_assign, name="mail-assign"),
+    path("inbound/email/", inbound_email, name="inbound-email"),
+]
