@@ -101,6 +101,35 @@ def business_hours_end() -> datetime.time:
         ) from None
 
 
+def agency_zone(agency) -> ZoneInfo:
+    """The agency's own time zone: its override, else its state's main zone (never the newsroom's)."""
+    try:
+        return ZoneInfo(deadlines.time_zone_for(agency.state, agency.time_zone))
+    except (deadlines.DeadlineError, KeyError, ValueError):
+        raise LifecycleError(
+            f'time_zone: "{agency.time_zone or agency.state}" of {agency.name} is not a known time zone.'
+        ) from None
+
+
+def agency_today(agency) -> datetime.date:
+    """Today where the agency is."""
+    return timezone.localdate(timezone=agency_zone(agency))
+
+
+def _clock(rr: RecordsRequest, law: Law, calendar) -> deadlines.Clock:
+    """Acknowledgment and response deadlines from the request's stored receipt and acknowledgment."""
+    try:
+        return deadlines.clock(
+            terms=deadlines.terms_for(law),
+            calendar=calendar,
+            received_on=rr.received_on,
+            acknowledged_on=rr.acknowledged_on,
+            default_followup_days=settings.FOIA_DEFAULT_FOLLOWUP_DAYS,
+        )
+    except deadlines.DeadlineError as error:
+        raise LifecycleError(str(error)) from None
+
+
 def _locked(records_request: RecordsRequest) -> RecordsRequest:
     return (
         RecordsRequest.objects.select_for_update()
@@ -144,9 +173,14 @@ def request_mark_sent(
     sent_at: datetime.datetime,
     method: str,
     reference: str = "",
+    received_on: datetime.date | None = None,
     actor=None,
 ) -> RecordsRequest:
-    """Draft -> sent: freeze the letter, compute received_on, ack_due_on and due_on, write the events."""
+    """Draft -> sent: freeze the letter, compute received_on, ack_due_on and due_on, write the events.
+
+    received_on is the agency's actual receipt date when known (mail, fax, hand); without it, mail gets an
+    estimate marked as such and every other channel follows the law's receipt rule.
+    """
     if sent_at is None or timezone.is_naive(sent_at):
         raise LifecycleError("sent_at: give the date and time it was sent (time-zone aware).")
     if sent_at > timezone.now() + SENT_AT_SKEW:
@@ -163,22 +197,28 @@ def request_mark_sent(
             )
         law = law_for(rr)
         calendar = calendar_for_law(law)
-        tz = ZoneInfo(settings.TIME_ZONE)
-        received = deadlines.received_on_for(
-            sent_at, calendar=calendar, tz=tz, business_hours_end=business_hours_end()
-        )
-        due = deadlines.response_due(
-            law=law,
-            received_on=received,
-            calendar=calendar,
-            default_followup_days=settings.FOIA_DEFAULT_FOLLOWUP_DAYS,
-        )
-        ack = deadlines.ack_due(law=law, received_on=received, calendar=calendar)
+        tz = agency_zone(rr.agency)
+        try:
+            receipt = deadlines.receipt(
+                sent_at,
+                terms=deadlines.terms_for(law),
+                calendar=calendar,
+                tz=tz,
+                business_hours_end=business_hours_end(),
+                via=method,
+                received_on=received_on,
+            )
+        except deadlines.DeadlineError as error:
+            raise LifecycleError(f"received_on: {error}") from None
         now = timezone.now()
         rr.status, rr.sent_at, rr.send_method, rr.sent_reference = S.SENT, sent_at, method, reference[:120]
         rr.letter_frozen_at = rr.letter_frozen_at or now
-        rr.received_on, rr.ack_due_on = received, ack.due_on if ack else None
+        rr.received_on, rr.receipt_estimated = receipt.received_on, receipt.estimated
+        rr.receipt_reason = receipt.reason[:400]
+        clock = _clock(rr, law, calendar)
+        rr.ack_due_on = clock.ack.due_on if clock.ack else None
         local = sent_at.astimezone(tz)
+        estimated = " (estimated until the receipt date is entered)" if receipt.estimated else ""
         events = [
             _event(
                 rr,
@@ -187,32 +227,91 @@ def request_mark_sent(
                 from_status=S.DRAFT,
                 to_status=S.SENT,
                 message=f"Sent by {SendMethod(method).label.lower()} on {local:%Y-%m-%d %H:%M %Z}"
-                f"{f' (ref. {reference})' if reference else ''}; counts as received on {received}.",
+                f"{f' (ref. {reference})' if reference else ''}; counts as received on "
+                f"{receipt.received_on}{estimated}: {receipt.reason}.",
             )
         ]
-        reason = f"Sent: {due.rule}."
-        if ack:
-            reason += f" {ack.rule[0].upper()}{ack.rule[1:]}: {ack.due_on}."
-        _set_due(rr, due, reason, actor, events)
+        _set_due(rr, clock.due, _due_reason("Sent", clock), actor, events)
+        return _finish(rr, events, records_request)
+
+
+def _due_reason(label: str, clock: deadlines.Clock) -> str:
+    reason = f"{label}: {clock.due.rule}."
+    if clock.ack:
+        reason += f" {clock.ack.rule[0].upper()}{clock.ack.rule[1:]}: {clock.ack.due_on}."
+    return reason
+
+
+def request_record_receipt(
+    *, records_request: RecordsRequest, received_on: datetime.date, actor=None
+) -> RecordsRequest:
+    """A person enters the day the agency actually received the request; the clock is counted again."""
+    if not isinstance(received_on, datetime.date):
+        raise LifecycleError("received_on: give the date the agency received the request.")
+    with transaction.atomic():
+        rr = _locked(records_request)
+        if rr.sent_at is None:
+            raise LifecycleError(f"{rr.tracking_number} has not been sent yet.")
+        sent_on = rr.sent_at.astimezone(agency_zone(rr.agency)).date()
+        if received_on < sent_on:
+            raise LifecycleError(f"received_on: {received_on} is before it was sent ({sent_on}).")
+        law = law_for(rr)
+        calendar = calendar_for_law(law)
+        counted = calendar.next_business_day(received_on, include_today=True)
+        before = rr.received_on
+        rr.received_on, rr.receipt_estimated = counted, False
+        rr.receipt_reason = f"received {received_on} (entered)" + (
+            f"; counts from the next business day {counted}" if counted != received_on else ""
+        )
+        events = [
+            _event(
+                rr,
+                RequestEventKind.NOTE,
+                actor,
+                message=f"Receipt date entered: {received_on} (was {before}"
+                f"{', estimated' if records_request.receipt_estimated else ''}).",
+            )
+        ]
+        clock = _clock(rr, law, calendar)
+        rr.ack_due_on = clock.ack.due_on if clock.ack else None
+        if rr.status in (S.SENT, S.ACKNOWLEDGED, S.PROCESSING) and rr.paused_on is None:
+            _set_due(rr, clock.due, _due_reason("Receipt date entered", clock), actor, events)
         return _finish(rr, events, records_request)
 
 
 def _pause(rr: RecordsRequest, law: Law, to_status: str, today: datetime.date, actor, events: list) -> None:
     calendar = calendar_for_law(law)
-    days = deadlines.days_left(law=law, calendar=calendar, today=today, due_on=rr.due_on) if rr.due_on else 0
-    unit = "calendar" if law.day_type == deadlines.CALENDAR and law.response_days is not None else "business"
-    rr.paused_on, rr.paused_days_left = today, days
-    _set_due(
-        rr, None, f"Clock paused ({Status(to_status).label.lower()}): {days} {unit} days left.", actor, events
+    terms = deadlines.terms_for(law)
+    days = (
+        deadlines.clock_days_left(terms=terms, calendar=calendar, today=today, due_on=rr.due_on)
+        if rr.due_on
+        else 0
     )
+    unit = "calendar" if terms.response_day_type == deadlines.CALENDAR and terms.statutory else "business"
+    rr.paused_on, rr.paused_days_left = today, days
+    how = "it restarts in full when the requester answers" if terms.restarts else f"{days} {unit} days left"
+    _set_due(rr, None, f"Clock paused ({Status(to_status).label.lower()}): {how}.", actor, events)
 
 
 def _resume(rr: RecordsRequest, law: Law, to_status: str, today: datetime.date, actor, events: list) -> None:
     calendar = calendar_for_law(law)
     days = rr.paused_days_left or 0
-    due = deadlines.resumed_due(law=law, calendar=calendar, resumed_on=today, days=days)
+    due = deadlines.resumed(terms=deadlines.terms_for(law), calendar=calendar, resumed_on=today, days=days)
     rr.paused_on, rr.paused_days_left = None, None
     _set_due(rr, due, f"Clock resumed ({Status(to_status).label.lower()}): {due.rule}.", actor, events)
+
+
+def _acknowledge(rr: RecordsRequest, today: datetime.date, actor, events: list) -> None:
+    """Record the acknowledgment date; where the response clock counts from it, the due date moves."""
+    rr.acknowledged_on = rr.acknowledged_on or today
+    law = Law.objects.filter(jurisdiction=rr.agency.state).prefetch_related("closed_days").first()
+    if law is None or rr.paused_on or rr.received_on is None:
+        return
+    if deadlines.terms_for(law).response_from != deadlines.FROM_ACK:
+        return
+    clock = _clock(rr, law, calendar_for_law(law))
+    if clock.due.due_on != rr.due_on:
+        _set_due(rr, clock.due, _due_reason(f"Acknowledged on {rr.acknowledged_on}", clock), actor, events)
 
 
 def _appeal(rr: RecordsRequest, law: Law, to_status: str, today: datetime.date, actor, events: list) -> None:
@@ -238,7 +337,7 @@ def request_transition(
     today: datetime.date | None = None,
 ) -> RecordsRequest:
     """Move a request to `to_status` if TRANSITIONS allows it; pause/resume the clock; write the events."""
-    today = today or timezone.localdate()
+    today = today or agency_today(records_request.agency)
     if to_status not in Status.values:
         raise LifecycleError(f'to_status: "{to_status}" is not a status.')
     if to_status == S.SENT:
@@ -266,6 +365,8 @@ def request_transition(
                 message=note.strip(),
             )
         ]
+        if to_status == S.ACKNOWLEDGED and from_status == S.SENT:
+            _acknowledge(rr, today, actor, events)
         pausing = to_status in PAUSED_STATUSES and from_status not in PAUSED_STATUSES
         resuming = from_status in PAUSED_STATUSES and to_status in OPEN_STATUSES
         if pausing or resuming or to_status == S.APPEALED:
@@ -303,19 +404,18 @@ def request_claim_extension(
         if new_due_on <= rr.due_on:
             raise LifecycleError(f"new_due_on: {new_due_on} is not after the current due date {rr.due_on}.")
         message = reason
-        law = Law.objects.filter(jurisdiction=rr.agency.state).first()
-        if law and law.extension_days and law.has_fixed_deadline:
-            calendar = calendar_for_law(law)
-            day_type = law.extension_day_type or law.day_type
-            limit = (
-                calendar.add_business_days(rr.due_on, law.extension_days)
-                if day_type != deadlines.CALENDAR
-                else rr.due_on + datetime.timedelta(days=law.extension_days)
+        due_on, promised_on, is_statutory = new_due_on, None, rr.due_is_statutory
+        law = Law.objects.filter(jurisdiction=rr.agency.state).prefetch_related("closed_days").first()
+        if law is not None:
+            limit = deadlines.extension_limit(
+                terms=deadlines.terms_for(law), calendar=calendar_for_law(law), due_on=rr.due_on, law=law
             )
-            if new_due_on > limit:
+            if limit and new_due_on > limit[0]:
+                # The law's date stays the one the dashboard and follow-ups use; the promise is shown beside.
+                due_on, promised_on = limit[0], new_due_on
                 message += (
-                    f" (Beyond what the law allows: at most {law.extension_days} {day_type} days, "
-                    f"i.e. {limit}.)"
+                    f" (Beyond what the law allows: {limit[1]}, i.e. {limit[0]}; the statutory date stays "
+                    f"{limit[0]}, the agency's promised {new_due_on} is shown beside it.)"
                 )
         events = [
             _event(
@@ -323,13 +423,15 @@ def request_claim_extension(
                 RequestEventKind.EXTENSION,
                 actor,
                 due_before=rr.due_on,
-                due_after=new_due_on,
+                due_after=due_on,
                 message=message,
             )
         ]
-        due = deadlines.Deadline(
-            new_due_on, f"extended by the agency to {new_due_on}: {reason}", rr.due_is_statutory
-        )
+        rule = f"extended by the agency to {new_due_on}: {reason}"
+        if promised_on:
+            rule = f"beyond the legal limit ({limit[1]}): statutory {due_on}; agency promised {promised_on}"
+        rr.promised_on = promised_on
+        due = deadlines.Deadline(due_on, rule, is_statutory)
         _set_due(rr, due, f"Extension claimed by the agency: {message}", actor, events)
         return _finish(rr, events, records_request)
 
@@ -372,20 +474,28 @@ def requests_recompute_due(*, law: Law, reason: str, actor=None) -> int:
             .exclude(Exists(reshaped))
         )
         for rr in candidates:
-            due = deadlines.response_due(
-                law=law,
-                received_on=rr.received_on,
-                calendar=calendar,
-                default_followup_days=settings.FOIA_DEFAULT_FOLLOWUP_DAYS,
-            )
-            if due.due_on == rr.due_on:
+            clock = _clock(rr, law, calendar)
+            ack_on = clock.ack.due_on if clock.ack else None
+            if clock.due.due_on == rr.due_on and ack_on == rr.ack_due_on:
                 continue
-            planned = rr.next_followup_on
-            _set_due(rr, due, f"Recomputed ({reason}): {due.rule}.", actor, events)
-            if rr.followups_sent:  # follow-ups already under way keep their rhythm
-                rr.next_followup_on = planned
-            ack = deadlines.ack_due(law=law, received_on=rr.received_on, calendar=calendar)
-            rr.ack_due_on = ack.due_on if ack else None
+            if clock.due.due_on != rr.due_on:
+                planned = rr.next_followup_on
+                _set_due(rr, clock.due, _due_reason(f"Recomputed ({reason})", clock), actor, events)
+                if rr.followups_sent:  # follow-ups already under way keep their rhythm
+                    rr.next_followup_on = planned
+            else:
+                message = f"Recomputed ({reason}): acknowledgment due {ack_on} (was {rr.ack_due_on})."
+                events.append(
+                    _event(
+                        rr,
+                        RequestEventKind.DUE_DATE,
+                        actor,
+                        due_before=rr.due_on,
+                        due_after=rr.due_on,
+                        message=message,
+                    )
+                )
+            rr.ack_due_on = ack_on
             moved.append(rr)
         fields = ["due_on", "due_rule", "due_is_statutory", "next_followup_on", "ack_due_on", "updated_at"]
         for rr in moved:

@@ -41,8 +41,8 @@ def due(jurisdiction, days, day_type, received, overrides=()):
     [
         # Federal FOIA, 20 business days over Thanksgiving (the day after is a federal working day).
         ("US", 20, "business", D(2026, 11, 25), D(2026, 12, 24), [D(2026, 11, 26)]),
-        # Michigan closes Thursday and Friday of Thanksgiving week.
-        ("MI", 5, "business", D(2026, 11, 25), D(2026, 12, 4), [D(2026, 11, 26), D(2026, 11, 27)]),
+        # Michigan: Thanksgiving is a legal holiday, the Friday after is not (MCL 435.101; MCL 15.232).
+        ("MI", 5, "business", D(2026, 11, 25), D(2026, 12, 3), [D(2026, 11, 26)]),
         # Massachusetts: Patriots' Day (third Monday of April).
         ("MA", 10, "business", D(2026, 4, 15), D(2026, 4, 30), [D(2026, 4, 20)]),
         # DC: Emancipation Day, April 16.
@@ -99,12 +99,12 @@ def test_a_law_with_no_number_gets_a_follow_up_target_that_is_not_statutory():
 
 def test_a_closed_day_override_adds_a_day_and_an_open_override_removes_a_holiday():
     storm = ((D(2026, 12, 1), True),)
-    assert due("MI", 5, "business", D(2026, 11, 25), storm).due_on == D(2026, 12, 7)
+    assert due("MI", 5, "business", D(2026, 11, 25), storm).due_on == D(2026, 12, 4)
     assert (D(2026, 12, 1), "closed (local override)") in due(
         "MI", 5, "business", D(2026, 11, 25), storm
     ).holidays_skipped
-    open_friday = ((D(2026, 11, 27), False),)
-    assert due("MI", 5, "business", D(2026, 11, 25), open_friday).due_on == D(2026, 12, 3)
+    open_thanksgiving = ((D(2026, 11, 26), False),)
+    assert due("MI", 5, "business", D(2026, 11, 25), open_thanksgiving).due_on == D(2026, 12, 2)
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,8 @@ def test_acknowledgment_clock_is_computed_where_the_law_has_one():
     calendar = deadlines.calendar_for("MD")
     ack = deadlines.ack_due(law=maryland, received_on=D(2026, 11, 25), calendar=calendar)
     assert ack.due_on == D(2026, 12, 11)  # Thanksgiving and American Indian Heritage Day skipped
-    assert ack.rule.startswith("acknowledgment due 10 business days")
+    assert ack.rule.startswith("acknowledge within 10 business days")
+    assert "Md. Code Gen. Prov. § 4-203(b)(2)" in ack.rule
     assert deadlines.ack_due(law=law("MI", 5), received_on=D(2026, 11, 25), calendar=calendar) is None
 
 
@@ -147,7 +148,7 @@ def test_paused_clock_keeps_the_days_left_in_the_laws_unit_and_resumes_with_them
     left = deadlines.days_left(law=michigan, calendar=calendar, today=D(2026, 11, 30), due_on=D(2026, 12, 4))
     assert left == 4
     resumed = deadlines.resumed_due(law=michigan, calendar=calendar, resumed_on=D(2026, 12, 22), days=left)
-    assert resumed.due_on == D(2026, 12, 30)  # 23, (24, 25 closed), 28, 29, 30
+    assert resumed.due_on == D(2026, 12, 29)  # 23, 24, (25 closed), 28, 29: Christmas Eve is not in MCL 435.101
     california = law("CA", 10, "calendar")
     assert (
         deadlines.days_left(law=california, calendar=calendar, today=D(2026, 12, 1), due_on=D(2026, 11, 30))

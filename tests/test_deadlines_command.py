@@ -26,23 +26,29 @@ def test_prints_the_federal_due_date_first_then_the_rule_and_holidays(db):
     )
     lines = run("US", "2026-11-25")
     assert lines[0] == "2026-12-24"
-    assert lines[1].startswith("Rule: FOIA (5 U.S.C. § 552): response due 20 business days after receipt")
-    assert lines[-1] == "Holidays skipped: 2026-11-26 Thanksgiving Day"
+    assert [line.split(":")[0] for line in lines[1:]] == ["received", "acknowledge by", "rule", "skipped"]
+    assert lines[1].startswith("received: 2026-11-25 (sent 2026-11-25 09:00 America/New_York by email")
+    assert lines[2] == "acknowledge by: none"
+    assert lines[3] == (
+        "rule: FOIA: response due 20 business days after receipt on 2026-11-25 (5 U.S.C. § 552(a)(6)(A)(i))"
+    )
+    assert lines[4] == "skipped: 2026-11-26 Thanksgiving Day"
 
 
 def test_a_sent_date_on_a_holiday_counts_from_the_next_business_day(db):
     LawFactory(jurisdiction="MA", response_days=10)
     lines = run("ma", "2026-04-20", "--time", "10:00")
     assert lines[0] == "2026-05-05"
-    assert "Received: 2026-04-21" in "\n".join(lines)
+    assert lines[1].startswith("received: 2026-04-21 (sent 2026-04-20 10:00 America/New_York by email; ")
+    assert "2026-04-20 is closed (Patriots' Day)" in lines[1]
 
 
 def test_prints_none_where_the_law_sets_no_number(db):
     LawFactory(jurisdiction="AZ", response_days=None, day_type=DayType.NONE, response_wording="promptly")
     lines = run("AZ", "2026-11-25")
     assert lines[0] == "none"
-    assert "no statutory deadline" in lines[1]
-    assert "Follow-up target (not statutory): 2026-12-10" in lines
+    assert lines[3].startswith("rule: no statutory deadline")
+    assert lines[3].endswith("target 2026-12-10")
 
 
 @pytest.mark.parametrize(
@@ -85,12 +91,12 @@ def test_recompute_moves_open_requests_after_a_closed_day_is_added(db):
         agency=AgencyFactory(state="MI"),
         status=Status.SENT,
         received_on=datetime.date(2026, 11, 25),
-        due_on=datetime.date(2026, 12, 4),
+        due_on=datetime.date(2026, 12, 3),
     )
     ClosedDay.objects.create(law=law, date=datetime.date(2026, 12, 2), reason="Storm")
     assert run("MI", "--recompute") == ["1 open request(s) in MI got a new due date."]
     rr.refresh_from_db()
-    assert rr.due_on == datetime.date(2026, 12, 7)
+    assert rr.due_on == datetime.date(2026, 12, 4)
 
 
 def test_a_missing_sent_date_is_a_clear_error(db):

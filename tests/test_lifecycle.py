@@ -46,7 +46,9 @@ def draft(michigan, alice):
 
 @pytest.fixture
 def sent(draft, alice):
-    # Sent Wednesday 2026-11-25 at 10:00: received that day; 5 business days skip Thanksgiving and the Friday.
+    # Emailed Wednesday 2026-11-25 at 10:00: MCL 15.235(1) counts it received 1 business day later, Friday
+    # 11-27 (Thanksgiving skipped; the Friday after is not a Michigan legal holiday, MCL 435.101); then 5
+    # business days (MCL 15.235(2)).
     return request_mark_sent(
         records_request=draft,
         sent_at=datetime.datetime(2026, 11, 25, 10, 0, tzinfo=ET),
@@ -61,16 +63,18 @@ def kinds(records_request):
 
 def test_marking_sent_computes_receipt_due_date_and_freezes_the_letter(sent, alice):
     assert sent.status == Status.SENT
-    assert sent.received_on == D(2026, 11, 25)
+    assert sent.received_on == D(2026, 11, 27)
+    assert "MCL 15.235(1)" in sent.receipt_reason and not sent.receipt_estimated
     assert sent.due_on == D(2026, 12, 4)
     assert sent.due_is_statutory
-    assert "5 business days after receipt on 2026-11-25" in sent.due_rule
+    assert "5 business days after receipt on 2026-11-27 (MCL 15.235(2))" in sent.due_rule
     assert sent.letter_frozen_at is not None
     assert sent.next_followup_on == D(2026, 12, 5)
     assert kinds(sent) == [RequestEventKind.SENT, RequestEventKind.DUE_DATE]
     due_event = RequestEvent.objects.get(request=sent, kind=RequestEventKind.DUE_DATE)
     assert (due_event.due_before, due_event.due_after, due_event.actor) == (None, D(2026, 12, 4), alice)
-    assert "Thanksgiving" in due_event.message
+    sent_event = RequestEvent.objects.get(request=sent, kind=RequestEventKind.SENT)
+    assert "Thanksgiving" in sent_event.message or "2026-11-27" in sent_event.message
 
 
 def test_a_request_sent_after_hours_counts_as_received_the_next_business_day(draft):
@@ -205,13 +209,14 @@ def test_the_clock_pauses_while_the_requester_must_act_and_resumes_with_the_days
     # Still paused when the agency asks for a fix as well.
     request_transition(records_request=sent, to_status=Status.FIX_REQUIRED, today=D(2026, 12, 10))
     resumed = request_transition(records_request=sent, to_status=Status.PROCESSING, today=D(2026, 12, 22))
-    assert resumed.due_on == D(2026, 12, 30)  # 4 business days from 12-22, Christmas Eve and Day skipped
+    # 4 business days from 12-22 skip Christmas Day; Christmas Eve is not a Michigan legal holiday (435.101).
+    assert resumed.due_on == D(2026, 12, 29)
     assert resumed.paused_on is None and resumed.paused_days_left is None
     due_events = RequestEvent.objects.filter(request=sent, kind=RequestEventKind.DUE_DATE).order_by("id")
     assert [(e.due_before, e.due_after) for e in due_events] == [
         (None, D(2026, 12, 4)),
         (D(2026, 12, 4), None),
-        (None, D(2026, 12, 30)),
+        (None, D(2026, 12, 29)),
     ]
     assert "Clock paused" in due_events[1].message and "Clock resumed" in due_events[2].message
 
@@ -238,11 +243,13 @@ def test_an_extension_moves_the_due_date_and_keeps_the_reason(sent, alice):
     assert latest.due_after == D(2026, 12, 18) and "Voluminous records" in latest.message
 
 
-def test_an_extension_beyond_the_laws_limit_is_recorded_with_a_warning(michigan, sent):
-    michigan.extension_days = 10
-    michigan.save()
+def test_an_extension_beyond_the_laws_limit_keeps_the_statutory_date_mcl_15_235_2_d(michigan, sent):
     extended = request_claim_extension(records_request=sent, new_due_on=D(2027, 2, 1), reason="Backlog")
-    assert extended.due_on == D(2027, 2, 1)
+    # MCL 15.235(2)(d): at most 10 business days more than 2026-12-04 -> 2026-12-18; the promise is kept beside.
+    assert extended.due_on == D(2026, 12, 18)
+    assert extended.promised_on == D(2027, 2, 1)
+    assert extended.next_followup_on == D(2026, 12, 19)
+    assert "MCL 15.235(2)(d)" in extended.due_rule
     assert "Beyond what the law allows" in RequestEvent.objects.get(request=sent, kind="extension").message
 
 

@@ -163,7 +163,7 @@ def test_a_disallowed_status_change_shows_why_and_changes_nothing(alice_client, 
 def test_an_extension_and_a_note_from_the_detail_page(alice_client, alice, campaign):
     LawFactory(jurisdiction="MI")
     rr = overdue(campaign, alice, 3)
-    new_due = rr.due_on + datetime.timedelta(days=20)
+    new_due = rr.due_on + datetime.timedelta(days=10)  # within MCL 15.235(2)(d)'s 10 business days
     alice_client.post(
         reverse("request-extension", args=[rr.pk]), {"new_due_on": new_due, "reason": "Backlog"}
     )

@@ -51,6 +51,12 @@ class Agency(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     fax = models.CharField(max_length=40, blank=True)
     notes = models.TextField(blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text='Only where the agency is not in its state\'s main zone, e.g. "America/Denver" for El Paso; '
+        "decides after-hours receipt and the agency's today.",
+    )
     extra = models.JSONField(
         default=dict, blank=True, help_text="Columns from an import this model has no field for."
     )

@@ -80,7 +80,17 @@ class RecordsRequest(models.Model):
     # The clock. received_on is when the agency counts as having received it (next business day if sent
     # after hours). due_on is recomputed only by foia.deadlines via foia.lifecycle, with a RequestEvent.
     received_on = models.DateField(null=True, blank=True)
+    receipt_estimated = models.BooleanField(
+        default=False, help_text="True while received_on is our estimate (mail) until a person enters the date."
+    )
+    receipt_reason = models.CharField(max_length=400, blank=True, help_text="Why received_on is that day.")
     ack_due_on = models.DateField(null=True, blank=True)
+    acknowledged_on = models.DateField(
+        null=True, blank=True, help_text="When the agency acknowledged; two-stage laws count from it."
+    )
+    promised_on = models.DateField(
+        null=True, blank=True, help_text="The agency's own promised date, when beyond what the law allows."
+    )
     # Read by the daily reminder scan (foia.tasks.scan_reminders) and the overdue page.
     due_on = models.DateField(null=True, blank=True, db_index=True)
     due_is_statutory = models.BooleanField(

@@ -1,6 +1,8 @@
-"""`manage.py deadline STATE SENT_DATE`: the due date on the first line, then the rule and holidays."""
+"""`manage.py deadline STATE SENT_DATE [...]`: the due date on the first line, then received, acknowledge by,
+rule and skipped, always in that order."""
 
 import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -8,6 +10,16 @@ from django.core.management.base import BaseCommand, CommandError
 from foia import deadlines
 from foia.lifecycle import LifecycleError, business_hours_end, calendar_for_law, requests_recompute_due
 from foia.models import Law
+from foia.models.request import SendMethod
+
+
+def _date(value: str, option: str) -> datetime.date | None:
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f'Bad date "{value}" for {option}: use YYYY-MM-DD.') from None
 
 
 class Command(BaseCommand):
@@ -22,10 +34,18 @@ class Command(BaseCommand):
             help="Instead: recompute the due dates of open requests in STATE (after editing closed days).",
         )
         parser.add_argument(
-            "--time", default="", help="HH:MM local time it was sent (after hours counts next day)."
+            "--time", default="09:00", help="HH:MM the newsroom's local time of sending (default 09:00)."
+        )
+        parser.add_argument("--via", default="email", choices=SendMethod.values, help="default: email")
+        parser.add_argument("--received", default="", help="YYYY-MM-DD the agency actually received it.")
+        parser.add_argument("--acknowledged", default="", help="YYYY-MM-DD the agency acknowledged it.")
+        parser.add_argument("--paused", default="", help="YYYY-MM-DD the clock paused (clarification, fees).")
+        parser.add_argument("--resumed", default="", help="YYYY-MM-DD the clock ran again.")
+        parser.add_argument(
+            "--older-records", action="store_true", help="Use the law's record-age track where it has one."
         )
 
-    def handle(self, *args, state, sent_date, time, recompute, **options):
+    def handle(self, *args, state, sent_date, recompute, **options):
         try:
             code = deadlines.check_jurisdiction(state)
         except deadlines.DeadlineError as error:
@@ -36,43 +56,97 @@ class Command(BaseCommand):
             raise CommandError("Give the sent date: manage.py deadline STATE YYYY-MM-DD")
         try:
             sent_on = datetime.date.fromisoformat(sent_date)
-            sent_time = datetime.time.fromisoformat(time) if time else datetime.time(9, 0)
+            sent_time = datetime.time.fromisoformat(options["time"])
         except ValueError:
             raise CommandError(
-                f'Bad date "{sent_date}" or time "{time}": use YYYY-MM-DD and HH:MM.'
+                f'Bad date "{sent_date}" or time "{options["time"]}": use YYYY-MM-DD and HH:MM.'
             ) from None
+        received_on = _date(options["received"], "--received")
+        acknowledged_on = _date(options["acknowledged"], "--acknowledged")
+        paused_on = _date(options["paused"], "--paused")
+        resumed_on = _date(options["resumed"], "--resumed")
+        if bool(paused_on) != bool(resumed_on):
+            raise CommandError("Give --paused and --resumed together.")
+        if paused_on and resumed_on < paused_on:
+            raise CommandError(f"--resumed {resumed_on} is before --paused {paused_on}.")
         law = Law.objects.filter(jurisdiction=code).prefetch_related("closed_days").first()
         if law is None:
             raise CommandError(f"No law data for {code}: run `manage.py load_laws` or add it in the admin.")
         try:
-            calendar = calendar_for_law(law)
-            received = self.received(calendar, sent_on, sent_time)
-        except LifecycleError as error:
-            raise CommandError(error.messages[0]) from None
-        due = deadlines.response_due(
-            law=law,
-            received_on=received,
+            lines = self.compute(
+                law,
+                sent_on,
+                sent_time,
+                options["via"],
+                received_on,
+                acknowledged_on,
+                paused_on,
+                resumed_on,
+                options["older_records"],
+            )
+        except (LifecycleError, deadlines.DeadlineError) as error:
+            message = error.messages[0] if isinstance(error, LifecycleError) else str(error)
+            raise CommandError(message) from None
+        for line in lines:
+            self.stdout.write(line)
+
+    def compute(
+        self, law, sent_on, sent_time, via, received_on, acknowledged_on, paused_on, resumed_on, older
+    ):
+        calendar = calendar_for_law(law)
+        terms = deadlines.terms_for(law)
+        if older:
+            if not terms.row.older_after_months:
+                raise CommandError(f"{law.jurisdiction} has no record-age track; drop --older-records.")
+            terms = terms.older()
+        zone = deadlines.time_zone_for(law.jurisdiction)
+        sent_at = datetime.datetime.combine(sent_on, sent_time, tzinfo=ZoneInfo(settings.TIME_ZONE))
+        receipt = deadlines.receipt(
+            sent_at,
+            terms=terms,
             calendar=calendar,
+            tz=ZoneInfo(zone),
+            business_hours_end=business_hours_end(),
+            via=via,
+            received_on=received_on,
+        )
+        clock = deadlines.clock(
+            terms=terms,
+            calendar=calendar,
+            received_on=receipt.received_on,
+            acknowledged_on=acknowledged_on,
             default_followup_days=settings.FOIA_DEFAULT_FOLLOWUP_DAYS,
         )
-        ack = deadlines.ack_due(law=law, received_on=received, calendar=calendar)
-        self.stdout.write(due.due_on.isoformat() if due.is_statutory else "none")
-        self.stdout.write(f"Rule: {due.rule}")
-        if not due.is_statutory:
-            self.stdout.write(f"Follow-up target (not statutory): {due.due_on.isoformat()}")
-        self.stdout.write(f"Received: {received.isoformat()} (sent {sent_on.isoformat()} {sent_time:%H:%M})")
-        if ack:
-            self.stdout.write(f"Acknowledgment: {ack.due_on.isoformat()} ({ack.rule})")
-        self.stdout.write(f"Holidays skipped: {due.holidays_text}")
-
-    def received(self, calendar, sent_on: datetime.date, sent_time: datetime.time) -> datetime.date:
-        from zoneinfo import ZoneInfo
-
-        tz = ZoneInfo(settings.TIME_ZONE)
-        sent_at = datetime.datetime.combine(sent_on, sent_time, tzinfo=tz)
-        return deadlines.received_on_for(
-            sent_at, calendar=calendar, tz=tz, business_hours_end=business_hours_end()
-        )
+        due, skipped = clock.due, dict(receipt.skipped + clock.skipped)
+        if paused_on:
+            if paused_on < receipt.received_on:
+                raise CommandError(f"--paused {paused_on} is before receipt ({receipt.received_on}).")
+            left = deadlines.clock_days_left(
+                terms=terms, calendar=calendar, today=paused_on, due_on=due.due_on
+            )
+            skipped = {day: name for day, name in skipped.items() if day <= paused_on}
+            due = deadlines.resumed(terms=terms, calendar=calendar, resumed_on=resumed_on, days=left)
+            due = deadlines.Deadline(
+                due.due_on,
+                f"paused {paused_on}, resumed {resumed_on}: {due.rule}",
+                due.is_statutory,
+                due.holidays_skipped,
+            )
+            skipped.update(due.holidays_skipped)
+        estimated = " (estimated)" if receipt.estimated else ""
+        ack = "none"
+        if clock.ack:
+            ack = f"{clock.ack.due_on.isoformat()} ({clock.ack.rule}"
+            ack += f"; acknowledged {acknowledged_on})" if acknowledged_on else ")"
+        rule = due.rule if due.is_statutory else f"{due.rule}: target {due.due_on.isoformat()}"
+        skipped_text = "; ".join(f"{day.isoformat()} {name}" for day, name in sorted(skipped.items()))
+        return [
+            due.due_on.isoformat() if due.is_statutory else "none",
+            f"received: {receipt.received_on.isoformat()}{estimated} ({receipt.reason})",
+            f"acknowledge by: {ack}",
+            f"rule: {rule}",
+            f"skipped: {skipped_text or 'none'}",
+        ]
 
     def recompute(self, code: str) -> None:
         law = Law.objects.filter(jurisdiction=code).prefetch_related("closed_days").first()

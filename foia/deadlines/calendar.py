@@ -1,22 +1,9 @@
-"""Business-day and statute maths: pure functions over dates, a law-like object and closed-day overrides.
+"""Business days per jurisdiction: the `holidays` package, fixed by data/holidays.csv, then ClosedDay rows.
 
-Nothing here reads the clock, the settings or the database; callers (foia.lifecycle, the `deadline` command)
-pass `today`, the time zone, business hours and the ClosedDay overrides in.
-
-Conventions (documented in the README):
-- "Within N business days of receipt": the day of receipt is day 0; the due date is the Nth business day
-  after it.
-- "Within N calendar days": received_on + N; when that lands on a weekend or closed day it rolls forward to
-  the next business day.
-- A business day is a weekday that is not a legal holiday of the jurisdiction (the `holidays` package,
-  category "public"; for "US" also "government", i.e. executive-order closures), minus the optional
-  holidays in OPTIONAL_HOLIDAYS, with per-jurisdiction ClosedDay overrides applied last (closed=True adds a
-  closed day, closed=False opens a holiday).
-- A request sent at or after the business-hours end (local time) or on a closed day counts as received on the
-  next business day. One time zone (settings.TIME_ZONE) is used for every agency: simple, and wrong by at most
-  a few hours for agencies in other zones.
-- Laws with no fixed number of days get a follow-up target (default_followup_days business days) that is never
-  statutory: Deadline.is_statutory is False and the rule says so.
+A business day is a weekday that is not a legal holiday of the jurisdiction (the `holidays` package, category
+"public"; for "US" also "government", i.e. executive-order closures), minus the optional holidays in
+OPTIONAL_HOLIDAYS, corrected by the curated file (each change with its citation), with per-jurisdiction
+ClosedDay overrides applied last (closed=True adds a closed day, closed=False opens a holiday).
 """
 
 from __future__ import annotations
@@ -24,11 +11,11 @@ from __future__ import annotations
 import datetime
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
 
 import holidays
+
+from .rules import shipped_holiday_fixes
 
 BUSINESS = "business"
 CALENDAR = "calendar"
@@ -53,33 +40,6 @@ class DeadlineError(ValueError):
     """A deadline cannot be computed: unknown jurisdiction or an impossible input."""
 
 
-class LawTerms(Protocol):
-    """What the maths needs from a foia.models.Law (any object with these attributes will do)."""
-
-    jurisdiction: str
-    law_name: str
-    citation: str
-    response_days: int | None
-    day_type: str
-    response_wording: str
-    ack_days: int | None
-    ack_day_type: str
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """A computed due date, the rule behind it for people, and the holidays the count stepped over."""
-
-    due_on: datetime.date
-    rule: str
-    is_statutory: bool
-    holidays_skipped: tuple[tuple[datetime.date, str], ...] = ()
-
-    @property
-    def holidays_text(self) -> str:
-        return "; ".join(f"{day.isoformat()} {name}" for day, name in self.holidays_skipped) or "none"
-
-
 def check_jurisdiction(jurisdiction: str) -> str:
     """The jurisdiction as an upper-case postal code, or DeadlineError."""
     code = (jurisdiction or "").strip().upper()
@@ -102,6 +62,13 @@ def legal_holidays(jurisdiction: str, year: int) -> Mapping[datetime.date, str]:
         names = [name for name in calendar.get_list(day) if name not in optional]
         if names:
             result[day] = "; ".join(names)
+    for day, closed, name, _citation in shipped_holiday_fixes().get(code, ()):
+        if day.year != year:
+            continue
+        if closed:
+            result[day] = name
+        else:
+            result.pop(day, None)
     return result
 
 
@@ -204,81 +171,28 @@ def calendar_for(
     return BusinessCalendar(jurisdiction, overrides)
 
 
-def received_on_for(
-    sent_at: datetime.datetime,
-    *,
-    calendar: BusinessCalendar,
-    tz: datetime.tzinfo,
-    business_hours_end: datetime.time,
-) -> datetime.date:
-    """The day the agency counts as having received a request sent at `sent_at` (aware datetime)."""
-    if sent_at.tzinfo is None:
-        raise DeadlineError("sent_at must be an aware datetime.")
-    local = sent_at.astimezone(tz)
-    if local.time() >= business_hours_end:
-        return calendar.next_business_day(local.date())
-    return calendar.next_business_day(local.date(), include_today=True)
+# The time zone covering most of each state; Agency.time_zone overrides it for the parts in another zone
+# (El Paso, the Florida panhandle, Michigan's Upper Peninsula border counties, western Kentucky ...).
+_EASTERN = "CT DC DE FL GA KY MA MD ME NC NH NJ NY OH PA RI SC VA VT WV"
+_CENTRAL = "AL AR IA IL KS LA MN MO MS ND NE OK SD TN TX WI"
+STATE_TIME_ZONES: dict[str, str] = {
+    **dict.fromkeys(_EASTERN.split(), "America/New_York"),
+    **dict.fromkeys(_CENTRAL.split(), "America/Chicago"),
+    **dict.fromkeys(["CO", "MT", "NM", "UT", "WY"], "America/Denver"),
+    "AZ": "America/Phoenix",
+    "ID": "America/Boise",
+    "IN": "America/Indiana/Indianapolis",
+    "MI": "America/Detroit",
+    "CA": "America/Los_Angeles",
+    "NV": "America/Los_Angeles",
+    "OR": "America/Los_Angeles",
+    "WA": "America/Los_Angeles",
+    "AK": "America/Anchorage",
+    "HI": "Pacific/Honolulu",
+    FEDERAL: "America/New_York",
+}
 
 
-def _days_text(n: int, day_type: str) -> str:
-    unit = "business day" if day_type == BUSINESS else "calendar day"
-    return f"{n} {unit}{'' if n == 1 else 's'}"
-
-
-def _count(
-    calendar: BusinessCalendar, start: datetime.date, n: int, day_type: str, since: str
-) -> tuple[datetime.date, str, tuple[tuple[datetime.date, str], ...]]:
-    """Due date, rule fragment and skipped holidays for n days of `day_type` after `start`."""
-    if day_type == CALENDAR:
-        end = start + datetime.timedelta(days=n)
-        due = calendar.next_business_day(end, include_today=True)
-        text = f"{_days_text(n, CALENDAR)} after {since} {start.isoformat()}"
-        if due != end:
-            text += f"; {end.isoformat()} ({end:%A}) is not a business day, so it rolls to the next one"
-        return due, text, calendar.holidays_between(end - datetime.timedelta(days=1), due)
-    due = calendar.add_business_days(start, n)
-    text = f"{_days_text(n, BUSINESS)} after {since} {start.isoformat()}"
-    return due, text, calendar.holidays_between(start, due)
-
-
-def response_due(
-    *, law: LawTerms, received_on: datetime.date, calendar: BusinessCalendar, default_followup_days: int
-) -> Deadline:
-    """The response deadline (or, where the law sets no number, our follow-up target) from receipt."""
-    source = f"{law.law_name} ({law.citation})" if law.citation else law.law_name
-    if law.day_type in (BUSINESS, CALENDAR) and law.response_days is not None:
-        due, text, skipped = _count(calendar, received_on, law.response_days, law.day_type, "receipt on")
-        return Deadline(due, f"{source}: response due {text}", True, skipped)
-    due, text, skipped = _count(calendar, received_on, default_followup_days, BUSINESS, "receipt on")
-    wording = f' ("{law.response_wording}")' if law.response_wording else ""
-    rule = f"no statutory deadline{wording}; follow-up target {text}, set by the newsroom — {source}"
-    return Deadline(due, rule, False, skipped)
-
-
-def ack_due(*, law: LawTerms, received_on: datetime.date, calendar: BusinessCalendar) -> Deadline | None:
-    """The acknowledgment deadline where the law has one, else None."""
-    if not law.ack_days:
-        return None
-    day_type = law.ack_day_type if law.ack_day_type in (BUSINESS, CALENDAR) else BUSINESS
-    due, text, skipped = _count(calendar, received_on, law.ack_days, day_type, "receipt on")
-    return Deadline(due, f"acknowledgment due {text}", True, skipped)
-
-
-def days_left(
-    *, law: LawTerms, calendar: BusinessCalendar, today: datetime.date, due_on: datetime.date
-) -> int:
-    """Days left on the clock when it pauses today, in the law's own unit (never below zero)."""
-    if law.day_type == CALENDAR and law.response_days is not None:
-        return max(0, (due_on - today).days)
-    return max(0, calendar.business_days_between(today, due_on))
-
-
-def resumed_due(
-    *, law: LawTerms, calendar: BusinessCalendar, resumed_on: datetime.date, days: int
-) -> Deadline:
-    """The due date when the clock runs again on `resumed_on` with `days` left in the law's unit."""
-    statutory = law.day_type in (BUSINESS, CALENDAR) and law.response_days is not None
-    day_type = law.day_type if statutory else BUSINESS
-    due, text, skipped = _count(calendar, resumed_on, days, day_type, "the clock resumed on")
-    label = "response due" if statutory else "follow-up target (no statutory deadline)"
-    return Deadline(due, f"{label} {text} ({days} left when it paused)", statutory, skipped)
+def time_zone_for(jurisdiction: str, override: str = "") -> str:
+    """The agency's IANA time zone: its own override, else its state's main zone."""
+    return override or STATE_TIME_ZONES[check_jurisdiction(jurisdiction)]
