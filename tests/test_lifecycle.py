@@ -245,7 +245,7 @@ def test_an_extension_moves_the_due_date_and_keeps_the_reason(sent, alice):
 
 def test_an_extension_beyond_the_laws_limit_keeps_the_statutory_date_mcl_15_235_2_d(michigan, sent):
     extended = request_claim_extension(records_request=sent, new_due_on=D(2027, 2, 1), reason="Backlog")
-    # MCL 15.235(2)(d): at most 10 business days more than 2026-12-04 -> 2026-12-18; the promise is kept beside.
+    # MCL 15.235(2)(d): at most 10 business days after 2026-12-04 -> 2026-12-18; the promise is kept.
     assert extended.due_on == D(2026, 12, 18)
     assert extended.promised_on == D(2027, 2, 1)
     assert extended.next_followup_on == D(2026, 12, 19)

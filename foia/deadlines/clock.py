@@ -143,7 +143,7 @@ def _closed_reason(calendar: BusinessCalendar, day: datetime.date) -> str:
 
 
 def receipt(sent_at: datetime.datetime, **kwargs) -> Receipt:
-    """When the law counts a request sent at `sent_at` (aware) as received, why, and the closed days passed."""
+    """When the law counts a request sent at `sent_at` (aware) as received, why, and closed days passed."""
     result = _receipt(sent_at, **kwargs)
     start = min(sent_at.astimezone(kwargs["tz"]).date(), result.received_on) - datetime.timedelta(days=1)
     skipped = kwargs["calendar"].holidays_between(start, result.received_on)

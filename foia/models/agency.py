@@ -54,7 +54,7 @@ class Agency(models.Model):
     time_zone = models.CharField(
         max_length=64,
         blank=True,
-        help_text='Only where the agency is not in its state\'s main zone, e.g. "America/Denver" for El Paso; '
+        help_text='Only outside the state\'s main zone, e.g. "America/Denver" for El Paso; '
         "decides after-hours receipt and the agency's today.",
     )
     extra = models.JSONField(

@@ -81,7 +81,8 @@ class RecordsRequest(models.Model):
     # after hours). due_on is recomputed only by foia.deadlines via foia.lifecycle, with a RequestEvent.
     received_on = models.DateField(null=True, blank=True)
     receipt_estimated = models.BooleanField(
-        default=False, help_text="True while received_on is our estimate (mail) until a person enters the date."
+        default=False,
+        help_text="True while received_on is our estimate (mail), not a date entered.",
     )
     receipt_reason = models.CharField(max_length=400, blank=True, help_text="Why received_on is that day.")
     ack_due_on = models.DateField(null=True, blank=True)
