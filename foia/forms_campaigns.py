@@ -153,11 +153,27 @@ class MarkSentForm(forms.Form):
         ),
     )
 
+    received_on = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Received by the agency",
+        help_text="From the delivery receipt (mail, fax, hand). Left empty, mail is estimated and marked so.",
+    )
+
     def clean_sent_on(self):
         value = self.cleaned_data["sent_on"]
         if value > timezone.localdate():
             raise forms.ValidationError("The date submitted cannot be in the future.")
         return value
+
+    def clean(self):
+        data = super().clean()
+        sent_on, received_on = data.get("sent_on"), data.get("received_on")
+        if sent_on and received_on and received_on < sent_on:
+            self.add_error("received_on", f"{received_on} is before the date submitted ({sent_on}).")
+        if received_on and received_on > timezone.localdate():
+            self.add_error("received_on", "The receipt date cannot be in the future.")
+        return data
 
     def sent_at(self) -> datetime.datetime:
         """Now if submitted today; otherwise noon of that day (the deadline counts from the date)."""

@@ -292,11 +292,16 @@ def communication_send(*, communication_id: int, retry_in: datetime.timedelta | 
     return DeliveryState.SENT
 
 
-def _mark_sent(records_request, *, sent_at, method, reference, actor) -> None:
+def _mark_sent(records_request, *, sent_at, method, reference, actor, received_on=None) -> None:
     from .lifecycle import request_mark_sent
 
     request_mark_sent(
-        records_request=records_request, sent_at=sent_at, method=method, reference=reference, actor=actor
+        records_request=records_request,
+        sent_at=sent_at,
+        method=method,
+        reference=reference,
+        received_on=received_on,
+        actor=actor,
     )
 
 
@@ -306,9 +311,13 @@ def request_record_manual_send(
     sent_at: datetime.datetime,
     method: str,
     reference: str = "",
+    received_on: datetime.date | None = None,
     actor=None,
 ) -> Communication:
-    """Record a portal/mail/fax submission made by a person: an outgoing communication; request sent."""
+    """Record a portal/mail/fax submission made by a person: an outgoing communication; request sent.
+
+    received_on: the day the agency received it, when known (mail is otherwise estimated).
+    """
     if method not in MANUAL_METHODS:
         raise SendError(f"Method: choose portal, mail, fax or hand delivery (got {method!r}).")
     if records_request.status != Status.DRAFT or records_request.letter_frozen_at:
@@ -346,7 +355,14 @@ def request_record_manual_send(
                 occurred_at=sent_at,
                 created_by=actor,
             )
-            _mark_sent(records_request, sent_at=sent_at, method=method, reference=reference, actor=actor)
+            _mark_sent(
+                records_request,
+                sent_at=sent_at,
+                method=method,
+                reference=reference,
+                actor=actor,
+                received_on=received_on,
+            )
     except IntegrityError:
         raise SendError(f"{records_request.tracking_number} is already sent or queued for sending.") from None
     return communication

@@ -133,6 +133,7 @@ def letter_mark_sent(request, pk):
             sent_at=form.sent_at(),
             method=form.cleaned_data["method"],
             reference=form.cleaned_data["reference"],
+            received_on=form.cleaned_data["received_on"],
             actor=request.user,
         )
     except (SendError, ValidationError) as error:

@@ -17,6 +17,7 @@ from ..lifecycle import (
     allowed_transitions,
     request_add_note,
     request_claim_extension,
+    request_record_receipt,
     request_transition,
 )
 from ..models import Campaign, RecordsRequest, RequestEvent, Role, Status, User
@@ -71,6 +72,12 @@ class StatusForm(forms.Form):
 class ExtensionForm(forms.Form):
     new_due_on = forms.DateField(label="New due date", widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label="Reason the agency gave", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReceiptForm(forms.Form):
+    received_on = forms.DateField(
+        label="Date the agency received it", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class NoteForm(forms.Form):
@@ -135,6 +142,12 @@ def _overdue_csv(overdue, today):
         "due_rule",
         "followups_sent",
         "url",
+        # Appended so existing spreadsheets keep their columns.
+        "received_on",
+        "receipt_estimated",
+        "ack_due_on",
+        "acknowledged_on",
+        "agency_promised_on",
     ]
     rows = (
         [
@@ -151,6 +164,11 @@ def _overdue_csv(overdue, today):
             rr.due_rule,
             rr.followups_sent,
             reverse("request-detail", args=[rr.pk]),
+            rr.received_on.isoformat() if rr.received_on else "",
+            "yes" if rr.receipt_estimated else "no",
+            rr.ack_due_on.isoformat() if rr.ack_due_on else "",
+            rr.acknowledged_on.isoformat() if rr.acknowledged_on else "",
+            rr.promised_on.isoformat() if rr.promised_on else "",
         ]
         for rr in overdue.iterator(chunk_size=2000)
     )
@@ -176,6 +194,7 @@ def request_detail(request, pk):
         "today": today,
         "status_form": status_form,
         "extension_form": ExtensionForm(),
+        "receipt_form": ReceiptForm(),
         "note_form": NoteForm(),
     }
     return render(request, "requests/detail.html", context)
@@ -252,6 +271,26 @@ def request_extension(request, pk):
 
 @require_POST
 @role_required(Role.REPORTER)
+def request_receipt(request, pk):
+    """A person enters the agency's actual receipt date (mail, fax, hand); the clock is counted again."""
+    records_request = _work(request, pk)
+    form = ReceiptForm(request.POST)
+    if not form.is_valid():
+        _invalid(request, form)
+        return _back(request, records_request)
+    try:
+        request_record_receipt(
+            records_request=records_request, received_on=form.cleaned_data["received_on"], actor=request.user
+        )
+    except LifecycleError as error:
+        messages.error(request, f"Nothing changed. {' '.join(error.messages)}")
+    else:
+        messages.success(request, "Receipt date recorded; the due dates were counted again.")
+    return _back(request, records_request)
+
+
+@require_POST
+@role_required(Role.REPORTER)
 def request_note(request, pk):
     records_request = _work(request, pk)
     form = NoteForm(request.POST)
@@ -270,4 +309,5 @@ urlpatterns = [
     path("<int:pk>/status/", request_status_update, name="request-status"),
     path("<int:pk>/extension/", request_extension, name="request-extension"),
     path("<int:pk>/note/", request_note, name="request-note"),
+    path("<int:pk>/receipt/", request_receipt, name="request-receipt"),
 ]

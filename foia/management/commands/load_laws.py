@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from foia import deadlines
 from foia.laws import DEFAULT_LAWS_FILE, LawFileError, laws_load
 
 
@@ -26,6 +27,16 @@ class Command(BaseCommand):
         except UnicodeDecodeError as error:
             raise CommandError(f"{file}: not UTF-8 text (byte {error.start})") from None
         try:
+            # The clock rules and holiday corrections ship beside laws.csv and are read from there by the
+            # deadline engine; check them here too so a bad edit is reported with its line.
+            deadlines.shipped_clock_rows.cache_clear()
+            deadlines.shipped_holiday_fixes.cache_clear()
+            deadlines.legal_holidays.cache_clear()
+            deadlines.calendar_for.cache_clear()
+            clocks, fixes = deadlines.shipped_clock_rows(), deadlines.shipped_holiday_fixes()
+        except deadlines.RuleFileError as error:
+            raise CommandError(f"nothing loaded:\n{error}") from None
+        try:
             counts = laws_load(text=text, missing_only=missing_only)
         except LawFileError as error:
             count = len(error.problems)
@@ -35,4 +46,9 @@ class Command(BaseCommand):
                 f"Laws from {file}: {counts['created']} created, {counts['updated']} updated, "
                 f"{counts['unchanged']} unchanged."
             )
+        )
+        corrections = sum(len(rows) for rows in fixes.values())
+        self.stdout.write(
+            f"Clock rules for {len(clocks)} jurisdictions (clocks.csv); {corrections} holiday corrections "
+            "(holidays.csv)."
         )
