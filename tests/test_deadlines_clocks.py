@@ -324,3 +324,16 @@ def test_the_overdue_csv_shows_received_and_acknowledgment_dates(laws, alice, al
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert rows[0]["received_on"] == "2026-03-09" and rows[0]["ack_due_on"] == "2026-03-19"
     assert rows[0]["receipt_estimated"] == "no"
+
+
+def test_the_readmes_deadline_examples_print_what_it_says(laws):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    examples = re.findall(
+        r"^python manage\.py deadline ([A-Z]{2} [^#]+?)\s+# (\d{4}-\d\d-\d\d)", readme, re.M
+    )
+    assert len(examples) >= 5
+    for args, expected in examples:
+        assert deadline(*args.split())[0] == expected, args
