@@ -406,7 +406,9 @@ def request_claim_extension(
         message = reason
         due_on, promised_on, is_statutory = new_due_on, None, rr.due_is_statutory
         law = Law.objects.filter(jurisdiction=rr.agency.state).prefetch_related("closed_days").first()
+        limit, basis = None, "no limit in our law data"
         if law is not None:
+            basis = f"no limit set by {deadlines.terms_for(law).response_section}"
             limit = deadlines.extension_limit(
                 terms=deadlines.terms_for(law), calendar=calendar_for_law(law), due_on=rr.due_on, law=law
             )
@@ -427,7 +429,7 @@ def request_claim_extension(
                 message=message,
             )
         ]
-        rule = f"extended by the agency to {new_due_on}: {reason}"
+        rule = f"extended by the agency to {new_due_on} ({limit[1] if limit else basis}): {reason}"
         if promised_on:
             rule = f"beyond the legal limit ({limit[1]}): statutory {due_on}; agency promised {promised_on}"
         rr.promised_on = promised_on

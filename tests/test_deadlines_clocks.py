@@ -337,3 +337,13 @@ def test_the_readmes_deadline_examples_print_what_it_says(laws):
     assert len(examples) >= 5
     for args, expected in examples:
         assert deadline(*args.split())[0] == expected, args
+
+
+def test_an_unknown_agency_time_zone_is_refused_on_the_edit_page(db, alice_client):
+    agency = AgencyFactory(state="TX", name="El Paso Police Department")
+    url = reverse("agency-edit", args=[agency.pk])
+    response = alice_client.post(url, {"kind": agency.kind, "time_zone": "Mountain"})
+    assert "is not a time zone name" in response.content.decode()
+    alice_client.post(url, {"kind": agency.kind, "time_zone": "America/Denver"})
+    agency.refresh_from_db()
+    assert agency.time_zone == "America/Denver"

@@ -2,7 +2,9 @@
 
 import re
 import unicodedata
+import zoneinfo
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -79,6 +81,13 @@ class Agency(models.Model):
     def save(self, *args, **kwargs):
         self.normalized_name = normalize_agency_name(self.name)
         super().save(*args, **kwargs)
+
+    def clean(self):
+        self.time_zone = self.time_zone.strip()
+        if self.time_zone and self.time_zone not in zoneinfo.available_timezones():
+            raise ValidationError(
+                {"time_zone": f'"{self.time_zone}" is not a time zone name; use e.g. "America/Denver".'}
+            )
 
     @property
     def needs_contact(self) -> bool:

@@ -96,6 +96,7 @@ class AgencyContactForm(forms.ModelForm):
             "address",
             "phone",
             "fax",
+            "time_zone",
             "notes",
         ]
 
