@@ -21,12 +21,15 @@ from django.utils.text import slugify
 from .letters import LetterError, letter_compose, letter_html, pdf_from_html, template_check
 from .models import Agency, Campaign, Law, RecordsRequest, RequestEvent, RequestEventKind, Status
 from .models.request import LetterState
+from .queue import task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
 # A rendering claimed longer ago than this is presumed lost (worker killed) and may be taken over.
 LETTER_CLAIM_TIMEOUT = datetime.timedelta(minutes=10)
 MAX_LISTED = 12
+
+GENERATE_TASK = "foia.tasks.letters.generate_letter"
 
 
 class CampaignError(ValidationError):
@@ -208,8 +211,11 @@ def _save_generated(*, created, changed, actor, campaign) -> None:
 # --- PDFs -----------------------------------------------------------------------------------------------
 
 
-def campaign_queue_letters(*, campaign: Campaign) -> list[int]:
-    """Mark every letter without a current PDF as queued; returns their ids (the caller enqueues tasks)."""
+def campaign_queue_letters(*, campaign: Campaign, enqueue: bool = True) -> list[int]:
+    """Mark every letter without a current PDF as queued and, after commit, queue one task each.
+
+    Returns their ids. enqueue=False leaves them for the caller to render in-process (the management command).
+    """
     pending = campaign.requests.filter(
         letter_state__in=[LetterState.NONE, LetterState.FAILED], letter_body__gt=""
     ).values_list("pk", flat=True)
@@ -217,7 +223,22 @@ def campaign_queue_letters(*, campaign: Campaign) -> list[int]:
     RecordsRequest.objects.filter(pk__in=ids, letter_state__in=[LetterState.NONE, LetterState.FAILED]).update(
         letter_state=LetterState.QUEUED, letter_error=""
     )
+    if enqueue:
+        for pk in ids:
+            task_enqueue_on_commit(GENERATE_TASK, pk)
     return ids
+
+
+def letter_queue_pdf(*, records_request_id: int) -> bool:
+    """Queue one letter's PDF again (after a failure, say); False when it is rendering or has no letter."""
+    queued = RecordsRequest.objects.filter(
+        pk=records_request_id,
+        letter_state__in=[LetterState.NONE, LetterState.FAILED, LetterState.READY],
+        letter_body__gt="",
+    ).update(letter_state=LetterState.QUEUED, letter_error="")
+    if queued:
+        task_enqueue_on_commit(GENERATE_TASK, records_request_id)
+    return bool(queued)
 
 
 def letter_claim(*, records_request_id: int, now: datetime.datetime) -> bool:

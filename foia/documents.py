@@ -30,8 +30,11 @@ from .models import (
     RequestEvent,
     RequestEventKind,
 )
+from .queue import task_enqueue, task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
+
+EXTRACT_TASK = "foia.tasks.documents.extract_document"
 
 CHUNK = 1024 * 1024
 PDF = "application/pdf"
@@ -358,9 +361,19 @@ def _document_link(spool, sha256, size, mime, display, records_request, communic
 
 
 def _queue_extraction(document_id: int) -> None:
-    from .tasks.documents import extract_document
+    task_enqueue(EXTRACT_TASK, document_id)
 
-    extract_document.delay(document_id)
+
+def document_extract_again(*, document_id: int) -> bool:
+    """Queue a document's text extraction again (a person asked); False for files that have no text."""
+    updated = (
+        Document.objects.filter(pk=document_id)
+        .exclude(extraction_status=ExtractionStatus.NO_TEXT)
+        .update(extraction_status=ExtractionStatus.PENDING, extraction_started_at=None, extraction_error="")
+    )
+    if updated:
+        task_enqueue_on_commit(EXTRACT_TASK, document_id)
+    return bool(updated)
 
 
 def _zip_expand(path: str, display: str, depth: int, budget: _Budget) -> list[tuple[str, IO[bytes]]]:

@@ -473,3 +473,14 @@ def campaign_for_import(*, name: str, owner=None) -> tuple[Campaign, bool]:
         number += 1
         prefix = f"{first_word}{number}"
     return Campaign.objects.create(title=name, slug=slug, tracking_prefix=prefix, owner=owner), True
+
+
+def agencies_import_queue(
+    *, token: str, total: int, campaign_id: int | None, new_campaign: str, owner_id: int | None
+) -> None:
+    """Run a confirmed upload on a worker once the current transaction commits."""
+    from .queue import task_enqueue_on_commit
+
+    task_enqueue_on_commit(
+        "foia.tasks.agencies.import_agencies", token, total, campaign_id, new_campaign, owner_id
+    )

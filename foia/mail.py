@@ -38,6 +38,7 @@ from .models import (
     RequestEvent,
     RequestEventKind,
 )
+from .queue import task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -255,9 +256,7 @@ def _file_away(communication: Communication, message: EmailMessage, actor) -> li
 
 
 def _queue_notify(communication_id: int) -> None:
-    from .tasks.documents import notify_reply
-
-    notify_reply.delay(communication_id)
+    task_enqueue("foia.tasks.documents.notify_reply", communication_id)
 
 
 def reply_notify(*, communication: Communication) -> bool:

@@ -4,12 +4,12 @@ import datetime
 
 from django.db import models
 
+from .statuses import OPEN_STATUSES, PAUSED_STATUSES
+
 
 class RecordsRequestQuerySet(models.QuerySet):
     def open(self):
         """Requests the agency still owes an answer on (the clock runs)."""
-        from .models.request import OPEN_STATUSES
-
         return self.filter(status__in=OPEN_STATUSES)
 
     def overdue(self, today: datetime.date):
@@ -22,8 +22,6 @@ class RecordsRequestQuerySet(models.QuerySet):
 
     def awaiting_requester(self):
         """Requests waiting on the newsroom (fix or payment required): the clock is paused."""
-        from .models.request import PAUSED_STATUSES
-
         return self.filter(status__in=PAUSED_STATUSES)
 
     def needs_followup(self, today: datetime.date):

@@ -39,6 +39,7 @@ from .models import (
 )
 from .models.communication import DeliveryState
 from .models.request import LetterState
+from .queue import task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -164,10 +165,8 @@ def campaign_queue_emails(
 
 
 def _enqueue(items: list[tuple[int, float]]) -> None:
-    from .tasks.letters import send_email
-
     for communication_id, countdown in items:
-        send_email.apply_async((communication_id,), countdown=max(0, round(countdown)))
+        task_enqueue("foia.tasks.letters.send_email", communication_id, countdown=countdown)
 
 
 def sends_release_due(*, now: datetime.datetime | None = None) -> list[int]:

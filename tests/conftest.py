@@ -54,6 +54,16 @@ def victor_client(client, victor):
     return client
 
 
+@pytest.fixture
+def sent_tasks(monkeypatch):
+    """Tasks queued through foia.queue, recorded instead of handed to the broker: [(name, args), ...]."""
+    from foia.celery import app
+
+    sent: list[tuple[str, tuple]] = []
+    monkeypatch.setattr(app, "send_task", lambda name, args=(), **options: sent.append((name, tuple(args))))
+    return sent
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     """Every test stores files under its own temporary folder."""

@@ -111,13 +111,11 @@ def test_agencies_join_by_ticking_or_by_adding_all_matching(alice_client, campai
 
 
 def test_generate_all_letters_creates_drafts_and_queues_one_task_per_letter(
-    alice_client, campaign, django_capture_on_commit_callbacks, monkeypatch
+    alice_client, campaign, django_capture_on_commit_callbacks, sent_tasks
 ):
-    sent = []
-    monkeypatch.setattr("foia.tasks.letters.generate_letter.delay", lambda pk: sent.append(pk))
-
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(reverse("campaign-generate", args=[campaign.pk]))
+    sent = [args[0] for name, args in sent_tasks if name == "foia.tasks.letters.generate_letter"]
 
     assert response.status_code == 302
     assert campaign.requests.count() == 2
@@ -212,11 +210,10 @@ def test_the_preview_renders_the_letter_for_the_chosen_agency(alice_client, camp
 
 
 def test_send_queues_emails_for_the_reporters_own_requests(
-    alice_client, campaign, alice, django_capture_on_commit_callbacks, monkeypatch
+    alice_client, campaign, alice, django_capture_on_commit_callbacks, sent_tasks
 ):
     _ready(campaign)
     campaign.requests.update(owner=alice)
-    monkeypatch.setattr("foia.tasks.letters.send_email.apply_async", lambda *a, **k: None)
 
     with django_capture_on_commit_callbacks(execute=True):
         alice_client.post(reverse("campaign-send", args=[campaign.pk]))
@@ -303,18 +300,17 @@ def test_a_viewer_cannot_regenerate_send_or_mark_sent_a_letter(victor_client, ca
 
 
 def test_a_reporter_sends_one_letter_from_its_page(
-    alice_client, campaign, alice, django_capture_on_commit_callbacks, monkeypatch
+    alice_client, campaign, alice, django_capture_on_commit_callbacks, sent_tasks
 ):
     _ready(campaign)
     campaign.requests.update(owner=alice)
     records_request = campaign.requests.first()
-    queued = []
-    monkeypatch.setattr("foia.tasks.letters.send_email.apply_async", lambda args, **k: queued.append(args))
 
     with django_capture_on_commit_callbacks(execute=True):
         alice_client.post(reverse("letter-send", args=[records_request.pk]))
         alice_client.post(reverse("letter-send", args=[records_request.pk]))
 
+    queued = [args for name, args in sent_tasks if name == "foia.tasks.letters.send_email"]
     assert queued == [(Communication.objects.get().pk,)]
     page = alice_client.get(reverse("campaign-detail", args=[campaign.pk]))  # shows the pending messages
     assert "already queued" in page.content.decode()

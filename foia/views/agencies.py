@@ -16,10 +16,17 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
-from ..imports import STATE_NAMES, AgencyImportError, agencies_import, agency_file_parse, campaign_for_import
+from ..imports import (
+    STATE_NAMES,
+    AgencyImportError,
+    agencies_import,
+    agencies_import_queue,
+    agency_file_parse,
+    campaign_for_import,
+)
 from ..models import Agency, AgencyKind, Campaign, Law, Role
 from ..permissions import role_required
-from ..tasks.agencies import import_agencies, import_progress_read, import_progress_write
+from ..tasks.agencies import import_progress_read, import_progress_write
 
 PAGE_SIZE = 50
 SESSION_KEY = "agency_import"
@@ -248,8 +255,13 @@ def _import_in_background(request, pending: dict, *, total: int):
     token = pending["token"]
     import_progress_write(token, state="queued", done=0, total=total, filename=pending["filename"])
     request.session.pop(SESSION_KEY, None)  # the worker owns (and deletes) the stored file now
-    args = (token, total, pending["campaign_id"], pending["new_campaign"], request.user.pk)
-    transaction.on_commit(lambda: import_agencies.delay(*args))
+    agencies_import_queue(
+        token=token,
+        total=total,
+        campaign_id=pending["campaign_id"],
+        new_campaign=pending["new_campaign"],
+        owner_id=request.user.pk,
+    )
     return redirect("agency-import-progress", token=token)
 
 

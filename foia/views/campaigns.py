@@ -177,7 +177,6 @@ def campaign_generate(request, pk):
         with transaction.atomic():
             changed = campaign_generate_requests(campaign=campaign, actor=request.user)
             ids = campaign_queue_letters(campaign=campaign)
-            transaction.on_commit(lambda: _enqueue_letters(ids))
     except CampaignError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -189,13 +188,6 @@ def campaign_generate(request, pk):
     if warning:
         messages.warning(request, warning)
     return redirect("campaign-detail", pk=campaign.pk)
-
-
-def _enqueue_letters(ids: list[int]) -> None:
-    from ..tasks.letters import generate_letter
-
-    for pk in ids:
-        generate_letter.delay(pk)
 
 
 def campaign_progress_fragment(request, pk):

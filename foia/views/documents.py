@@ -11,7 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from ..documents import INLINE_TYPES, FileRejected, document_set_kind, document_store
+from ..documents import (
+    INLINE_TYPES,
+    FileRejected,
+    document_extract_again,
+    document_set_kind,
+    document_store,
+)
 from ..models import (
     Agency,
     Campaign,
@@ -119,13 +125,7 @@ def document_reextract(request, pk):
     document = get_object_or_404(Document, pk=pk)
     if not any(_can_work(request.user, link.request) for link in document.links.select_related("request")):
         raise PermissionDenied("Only the owner of a request it arrived on, or an editor, can do that.")
-    updated = Document.objects.filter(pk=pk).exclude(extraction_status=ExtractionStatus.NO_TEXT)
-    if updated.update(
-        extraction_status=ExtractionStatus.PENDING, extraction_started_at=None, extraction_error=""
-    ):
-        from ..tasks.documents import extract_document
-
-        transaction.on_commit(lambda: extract_document.delay(pk))
+    if document_extract_again(document_id=pk):
         messages.success(request, "Text extraction queued again.")
     return redirect("document-detail", pk=pk)
 

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -10,11 +9,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from ..campaigns import letter_filename
+from ..campaigns import letter_filename, letter_queue_pdf
 from ..forms_campaigns import MarkSentForm
 from ..letters import LetterError, law_for_agency, letter_compose, requester_limit_warning
 from ..models import Campaign, RecordsRequest, Role, Status
-from ..models.request import LetterState
 from ..permissions import require_can_work, role_required
 from ..sending import SendError, campaign_queue_emails, request_record_manual_send, request_retry_email
 
@@ -64,13 +62,7 @@ def letter_generate_pdf(request, pk):
     """Queue this letter's PDF again (after a failure, say)."""
     records_request = _request(pk)
     require_can_work(request.user, records_request)
-    queued = RecordsRequest.objects.filter(
-        pk=pk, letter_state__in=[LetterState.NONE, LetterState.FAILED, LetterState.READY], letter_body__gt=""
-    ).update(letter_state=LetterState.QUEUED, letter_error="")
-    if queued:
-        from ..tasks.letters import generate_letter
-
-        transaction.on_commit(lambda: generate_letter.delay(pk))
+    if letter_queue_pdf(records_request_id=pk):
         messages.success(request, "The PDF is being generated.")
     else:
         messages.warning(request, "The PDF is already being generated, or there is no letter yet.")

@@ -44,7 +44,7 @@ class Command(BaseCommand):
         warning = campaign_contact_warning(campaign=found)
         if warning:
             self.stderr.write(self.style.WARNING(warning))
-        ids = campaign_queue_letters(campaign=found)
+        ids = campaign_queue_letters(campaign=found, enqueue=False)  # rendered right here
         for pk in tqdm(ids, desc="Letters", unit="letter", file=self.stderr._out):
             letter_generate(records_request_id=pk)
         progress = campaign_progress(campaign=found)

@@ -1,0 +1,32 @@
+"""The one way domain code queues background work: a task by name, after the transaction commits.
+
+Domain modules never import foia.tasks (tasks import the domain, not the reverse), so they send tasks by name
+through the Celery app. The database row is the source of truth: every task works on a row that is already in
+a retryable state (queued, pending) before it is enqueued, so a broker that is down when the transaction
+commits costs a log line, never a 500; the periodic scans find the row and queue it again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def task_enqueue(name: str, *args, countdown: float | None = None) -> bool:
+    """Send task `name` with `args` now; False (logged) when the broker refused it."""
+    from .celery import app
+
+    try:
+        app.send_task(name, args=args, countdown=max(0, round(countdown)) if countdown else None)
+    except Exception:  # kombu OperationalError, a refused socket, a timeout: the scans will retry
+        logger.exception("could not queue %s%r; the periodic scan will pick it up", name, args)
+        return False
+    return True
+
+
+def task_enqueue_on_commit(name: str, *args, countdown: float | None = None) -> None:
+    """Queue task `name` once the current transaction commits (at once outside a transaction)."""
+    transaction.on_commit(lambda: task_enqueue(name, *args, countdown=countdown))
