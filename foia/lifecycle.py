@@ -288,6 +288,8 @@ def _pause(rr: RecordsRequest, law: Law, to_status: str, today: datetime.date, a
         else 0
     )
     unit = "calendar" if terms.response_day_type == deadlines.CALENDAR and terms.statutory else "business"
+    if terms.restarts and terms.statutory:
+        days = terms.response_days  # the full clock runs again when the requester answers
     rr.paused_on, rr.paused_days_left = today, days
     how = "it restarts in full when the requester answers" if terms.restarts else f"{days} {unit} days left"
     _set_due(rr, None, f"Clock paused ({Status(to_status).label.lower()}): {how}.", actor, events)
