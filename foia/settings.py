@@ -200,17 +200,17 @@ FOIA_FOLLOWUPS_PER_SCAN = env_int("FOIA_FOLLOWUPS_PER_SCAN", 50, minimum=1)
 # A reminder claimed by a worker but not sent after this many seconds is queued again by the next scan.
 FOIA_REMINDER_CLAIM_TIMEOUT = env_int("FOIA_REMINDER_CLAIM_TIMEOUT", 600, minimum=30)
 
-# Celery: kombu's filesystem transport needs no server; CELERY_BROKER_URL or REDIS_URL picks Redis.
+# Celery: the embedded broker (foia/broker.py: kombu's filesystem transport with atomic writes) needs no
+# server; CELERY_BROKER_URL or REDIS_URL picks Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default="filesystem://"))
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    from foia.broker import folders as _broker_folders
+
+    # Celery hands this to kombu.Connection(transport=...), which wins over the URL's scheme.
+    CELERY_BROKER_TRANSPORT = "foia.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "control_folder": str(_broker_dir / "control"),
+        # queue/, staging/ (messages being written), claimed/, bad/ (undecodable, kept), control/, processed/
+        **_broker_folders(VAR_DIR / "broker"),
         "store_processed": False,
         # Letters area: the transport sleeps this long whenever it may not fetch (prefetch limit reached), so
         # the default 1 s capped a worker at ~1 task/s; 10 ms lets hundreds of small PDF tasks flow and
