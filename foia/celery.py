@@ -24,3 +24,9 @@ app.conf.beat_schedule = {
     # Letters: release staggered emails as they come due (foia.sending.sends_release_due).
     "letters-scan-sends": {"task": "foia.tasks.letters.scan_sends", "schedule": 60.0},
 }
+
+# Soak benchmark (bench/soak.py) only: FOIA_SOAK_TICK_SECONDS > 0 adds a tick task every that many seconds.
+# Read from the environment, not settings: this module is imported before Django is configured.
+_soak_tick_seconds = float(os.environ.get("FOIA_SOAK_TICK_SECONDS") or 0)
+if _soak_tick_seconds > 0:
+    app.conf.beat_schedule["soak-tick"] = {"task": "foia.tasks.soak.tick", "schedule": _soak_tick_seconds}
