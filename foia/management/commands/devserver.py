@@ -1,77 +1,62 @@
-"""Run the web app, a Celery worker and Celery beat together, for `make run`."""
+"""Run the web app, a Celery worker and Celery beat together, for `make run`, restarting any that dies."""
 
 import signal
-import subprocess
 import sys
-import time
+from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from foia.supervisor import STATUS_FILE_NAME, Supervisor, port_in_use
 
 
 class Command(BaseCommand):
-    help = "Start the web server, one Celery worker and Celery beat; Ctrl-C stops all three."
+    help = (
+        "Start the web server, one Celery worker and Celery beat; restart any that exits (1, 2, 4 ... 30 s "
+        "apart); Ctrl-C or SIGTERM stops all three."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--concurrency", type=int, default=2)
 
     def handle(self, *args, port, concurrency, **options):
-        from django.conf import settings
-
+        # Checked before anything starts, so the message is not lost among Celery's banners.
+        if port_in_use(port):
+            hint = f"Use PORT={port + 80} make run"
+            raise CommandError(f"port {port} is already in use — is another `make run` running? {hint}")
         python = sys.executable
-        commands = {
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "foia",
-                "worker",
-                "--loglevel=INFO",
-                f"--concurrency={concurrency}",
-                "--without-mingle",
-                "--without-gossip",
-            ],
-            "beat": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "foia",
-                "beat",
-                "--loglevel=INFO",
-                "-s",
-                settings.CELERY_BEAT_SCHEDULE_FILENAME,
-            ],
-            "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        }
-        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
-        self.stdout.write(
-            self.style.SUCCESS(f"Serving on http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
+        celery = [python, "-m", "celery", "-A", "foia"]
+        supervisor = Supervisor(
+            {
+                "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+                "worker": [
+                    *celery,
+                    "worker",
+                    "--loglevel=INFO",
+                    f"--concurrency={concurrency}",
+                    "--without-mingle",
+                    "--without-gossip",
+                ],
+                "beat": [*celery, "beat", "--loglevel=INFO", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+            },
+            Path(settings.VAR_DIR) / STATUS_FILE_NAME,
         )
-        self.stdout.write(f"Broker: {settings.CELERY_BROKER_URL}")
         stopping = False
 
-        def stop(*_):
+        def stop(signum, _frame):
             nonlocal stopping
             stopping = True
 
+        signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        supervisor.start_all()
+        self.stdout.write(
+            self.style.SUCCESS(f"Serving on http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
+        )
+        self.stdout.write(f"Broker: {settings.CELERY_BROKER_URL}  Status: http://127.0.0.1:{port}/healthz")
         try:
-            while not stopping:
-                for name, process in processes.items():
-                    if process.poll() is not None:
-                        self.stderr.write(f"{name} exited with code {process.returncode}; stopping the rest.")
-                        stopping = True
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
+            supervisor.run(lambda: stopping)
         finally:
-            for process in processes.values():
-                if process.poll() is None:
-                    process.terminate()
-            for process in processes.values():
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            self.stdout.write("Stopping web, worker and beat...")
+            supervisor.stop_all()
