@@ -161,3 +161,31 @@ def test_a_killed_worker_is_restarted_while_the_web_answers_and_ctrl_c_stops_eve
         if devserver.poll() is None:
             devserver.kill()
             devserver.wait()
+
+
+def test_healthz_shows_the_supervised_processes_without_their_pids(db, client, settings, tmp_path):
+    from foia.supervisor import STATUS_FILE_NAME, Supervisor
+
+    settings.VAR_DIR = tmp_path
+    assert "background" not in client.get("/healthz").json()  # no `make run` here: nothing to show
+    Supervisor({"worker": ["true"], "beat": ["true"]}, tmp_path / STATUS_FILE_NAME).write_status()
+    body = client.get("/healthz").json()
+    assert body["ok"] is True
+    assert body["background"]["stale"] is False
+    assert body["background"]["processes"]["worker"] == {
+        "state": "stopped",
+        "restarts": 0,
+        "last_restart": None,
+        "last_exit_code": None,
+        "restart_in_seconds": None,
+    }
+
+
+def test_healthz_says_when_the_supervisor_status_is_stale(db, client, settings, tmp_path):
+    from foia.supervisor import STATUS_FILE_NAME
+
+    settings.VAR_DIR = tmp_path
+    (tmp_path / STATUS_FILE_NAME).write_text(
+        json.dumps({"updated_at": "2026-01-01T00:00:00+00:00", "processes": {"worker": {"state": "running"}}})
+    )
+    assert client.get("/healthz").json()["background"]["stale"] is True
