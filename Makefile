@@ -65,6 +65,7 @@ migrations: install
 	@(mv var/keep/0002_*.py foia/migrations/ 2>/dev/null || true)
 
 # Every benchmark at its issue's size (search and dashboard need the local PostgreSQL; see the README).
+# The soak runs the embedded stack for 30 minutes (bench/soak.py --minutes N for a shorter one).
 bench: install
 	$(BIN)/python bench/import_agencies.py
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/foia $(BIN)/python bench/import_agencies.py
@@ -73,6 +74,7 @@ bench: install
 	$(BIN)/python bench/reminders.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf var/test .pytest_cache
