@@ -199,6 +199,18 @@ def start_worker(transactional_db, settings, tmp_path):
     app.control.purge()
 
 
+@pytest.fixture
+def fresh_broker_state():
+    """For tests with broker folders of their own: forget the bindings they declared."""
+    # kombu keeps declared bindings per process, not per folder: a binding written to a test's folder would
+    # make later publishes skip writing it to the configured broker's folder.
+    from kombu.transport import filesystem
+
+    filesystem.Transport.global_state.clear()
+    yield
+    filesystem.Transport.global_state.clear()
+
+
 class SMTPSink:
     """A real SMTP server on loopback that keeps every message it receives."""
 

@@ -20,15 +20,10 @@ from foia.broker import folders
 
 from .conftest import ROOT, wait_until
 
+# Each test uses its own broker folders; kombu remembers declared bindings per process, not per folder.
+pytestmark = pytest.mark.usefixtures("fresh_broker_state")
+
 PAYLOAD = {"letter": "x" * 50_000}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_broker_state():
-    """kombu keeps declared bindings per process, not per folder: forget this test's folders afterwards."""
-    filesystem.Transport.global_state.clear()
-    yield
-    filesystem.Transport.global_state.clear()
 
 
 def connect(broker_dir: Path, transport: str = "foia.broker:Transport") -> Connection:

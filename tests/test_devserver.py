@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from kombu import Connection
-from kombu.transport import filesystem
 
 from foia.broker import folders
 from foia.supervisor import backoff_seconds, read_status
@@ -76,14 +75,7 @@ def test_devserver_refuses_a_port_in_use_with_one_clear_line(tmp_path):
     assert not (tmp_path / "devserver-status.json").exists()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_broker_state():
-    """kombu keeps declared bindings per process, not per folder: forget this test's folder afterwards."""
-    filesystem.Transport.global_state.clear()
-    yield
-    filesystem.Transport.global_state.clear()
-
-
+@pytest.mark.usefixtures("fresh_broker_state")
 def test_a_killed_worker_is_restarted_while_the_web_answers_and_ctrl_c_stops_everything(
     transactional_db, alice, tmp_path
 ):
