@@ -35,10 +35,13 @@ from .models import (
     CommunicationChannel,
     Direction,
     RecordsRequest,
+    Reminder,
+    ReminderKind,
     RequestEvent,
     RequestEventKind,
 )
-from .queue import task_enqueue
+from .outbound import header_clean
+from .queue import task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -251,23 +254,40 @@ def _file_away(communication: Communication, message: EmailMessage, actor) -> li
     RequestEvent.objects.create(
         request=records_request, kind=RequestEventKind.COMMUNICATION, actor=actor, message=note
     )
-    transaction.on_commit(lambda: _queue_notify(communication.pk))
+    _notification_queue(communication)
     return rejected
 
 
-def _queue_notify(communication_id: int) -> None:
-    task_enqueue("foia.tasks.documents.notify_reply", communication_id)
+def _notification_queue(communication: Communication) -> None:
+    """A reminder row (claimed, retried, at least once) tells the owner; written with the message itself."""
+    owner = communication.request.owner
+    if owner is None or not owner.email:
+        return
+    reminder, created = Reminder.objects.get_or_create(
+        key=f"reply:{communication.pk}",
+        defaults={
+            "kind": ReminderKind.REPLY,
+            "request": communication.request,
+            "user": owner,
+            "for_date": timezone.localdate(),
+            "queued_at": timezone.now(),
+        },
+    )
+    if created:
+        task_enqueue_on_commit("foia.tasks.reminders.send_reminder", reminder.pk)
 
 
 def reply_notify(*, communication: Communication) -> bool:
-    """Email the request's owner that a reply arrived; False when there is nobody to tell."""
+    """Email the request's owner that a reply arrived; False when there is nobody to tell.
+
+    Agency text reaches the subject: it is cleaned of line breaks and NULs (BadHeaderError otherwise)."""
     records_request = communication.request
     owner = records_request.owner if records_request else None
     if owner is None or not owner.email:
         return False
     link = settings.SITE_URL + reverse("request-detail", args=[records_request.pk])
     send_mail(
-        f"Reply received: {records_request.tracking_number} {records_request.agency.name}",
+        header_clean(f"Reply received: {records_request.tracking_number} {records_request.agency.name}"),
         f"{communication.from_address} wrote about {records_request.tracking_number}:\n\n"
         f"Subject: {communication.subject}\n\n{communication.body[:2000]}\n\nOpen the request: {link}\n",
         settings.DEFAULT_FROM_EMAIL,

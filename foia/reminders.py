@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime
 import logging
 from dataclasses import dataclass, field
-from email.utils import make_msgid
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -28,6 +27,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .mail import reply_notify
 from .models import (
     Communication,
     CommunicationChannel,
@@ -44,6 +44,13 @@ from .models import (
 )
 from .models.communication import DeliveryState
 from .models.request import OPEN_STATUSES, PAUSED_STATUSES
+from .outbound import (
+    OutboundKind,
+    header_clean,
+    outbound_enqueue_on_commit,
+    outbound_kind_register,
+    outbound_new,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +144,8 @@ def reminder_send(*, reminder_id: int) -> str:
     try:
         if reminder.kind == ReminderKind.DIGEST:
             outcome, note = digest_deliver(reminder)
+        elif reminder.kind == ReminderKind.REPLY:
+            outcome, note = reply_deliver(reminder)
         else:
             outcome, note = followup_deliver(reminder)
     except Exception as error:
@@ -224,7 +233,7 @@ def digest_deliver(reminder: Reminder) -> tuple[str, str]:
     if digest.is_empty:
         return ReminderState.SKIPPED, "nothing to report"
     context = {"user": user, "digest": digest, "site_url": settings.SITE_URL}
-    subject = render_to_string("emails/digest-subject.txt", context).strip()
+    subject = header_clean(render_to_string("emails/digest-subject.txt", context))
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("emails/digest-body.txt", context),
@@ -233,6 +242,19 @@ def digest_deliver(reminder: Reminder) -> tuple[str, str]:
     )
     message.attach_alternative(render_to_string("emails/digest-body.html", context), "text/html")
     message.send()
+    return ReminderState.SENT, ""
+
+
+def reply_deliver(reminder: Reminder) -> tuple[str, str]:
+    """Tell a request's owner that a reply arrived (row key "reply:<communication id>")."""
+    communication_id = int(reminder.key.split(":")[1])
+    communication = (
+        Communication.objects.select_related("request__agency", "request__owner")
+        .filter(pk=communication_id)
+        .first()
+    )
+    if communication is None or not reply_notify(communication=communication):
+        return ReminderState.SKIPPED, "message gone or nobody to tell"
     return ReminderState.SENT, ""
 
 
@@ -282,53 +304,97 @@ def _followup_advance(reminder: Reminder, *, count: bool, n: int = 0) -> None:
 
 
 def followup_deliver(reminder: Reminder) -> tuple[str, str]:
+    """Write follow-up n: a draft for review, or an email handed to the outbound pipeline (foia.outbound)."""
     n = int(reminder.key.split(":")[2])
     today = reminder.for_date
     rr = RecordsRequest.objects.select_related("agency", "campaign").get(pk=reminder.request_id)
     existing = Communication.objects.filter(idempotency_key=reminder.key).first()
-    if existing is None:  # re-checked here, at claim time: a closed or withdrawn request stops at once
-        reason = _followup_skip_reason(rr, n, today)
-        if reason:
-            if rr.status in OPEN_STATUSES and rr.campaign.followup_mode == FollowupMode.OFF:
-                _followup_advance(reminder, count=False)
-            return ReminderState.SKIPPED, reason
+    if existing is not None:  # written by an earlier claim of this row; the pipeline owns the email now
+        drafted = existing.delivery_state == DeliveryState.DRAFT
+        return (ReminderState.DRAFTED if drafted else ReminderState.QUEUED), ""
+    reason = _followup_skip_reason(rr, n, today)  # re-checked at claim time: a closed request stops at once
+    if reason:
+        if rr.status in OPEN_STATUSES and rr.campaign.followup_mode == FollowupMode.OFF:
+            _followup_advance(reminder, count=False)
+        return ReminderState.SKIPPED, reason
     subject, body = followup_compose(records_request=rr, n=n, today=today)
-    by_email = rr.campaign.followup_mode == FollowupMode.SEND and bool(rr.agency.email)
-    comm = existing or Communication.objects.create(
-        request=rr,
-        direction=Direction.OUTGOING,
-        channel=rr.agency.contact_method or CommunicationChannel.PHONE,
-        subject=subject,
-        body=body,
-        from_address=settings.DEFAULT_FROM_EMAIL,
-        to_address=rr.agency.email,
-        message_id=make_msgid(idstring=rr.tracking_number, domain=settings.FOIA_REPLY_DOMAIN)
-        if by_email
-        else None,
-        idempotency_key=reminder.key,
-        delivery_state=DeliveryState.SENDING if by_email else DeliveryState.DRAFT,
-        occurred_at=timezone.now(),
-    )
-    if comm.delivery_state == DeliveryState.SENDING:
-        message = EmailMultiAlternatives(
-            subject=comm.subject,
-            body=comm.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[comm.to_address],
-            reply_to=[rr.reply_address],
-            headers={"Message-ID": comm.message_id},
+    if rr.campaign.followup_mode == FollowupMode.SEND and rr.agency.email:
+        letter = Communication.objects.filter(idempotency_key=f"send:{rr.pk}").values_list(
+            "message_id", flat=True
         )
-        message.send()
-        Communication.objects.filter(pk=comm.pk).update(
-            delivery_state=DeliveryState.SENT, occurred_at=timezone.now()
+        comm = outbound_new(
+            records_request=rr, key=reminder.key, subject=subject, body=body, in_reply_to=letter.first() or ""
         )
-    drafted = comm.delivery_state == DeliveryState.DRAFT
+        with transaction.atomic():
+            comm.save()
+            outbound_enqueue_on_commit(comm.pk)
+        return ReminderState.QUEUED, ""
     with transaction.atomic():
+        comm = Communication.objects.create(
+            request=rr,
+            direction=Direction.OUTGOING,
+            channel=rr.agency.contact_method or CommunicationChannel.PHONE,
+            subject=header_clean(subject, limit=500),
+            body=body,
+            to_address=rr.agency.email,
+            idempotency_key=reminder.key,
+            delivery_state=DeliveryState.DRAFT,
+            occurred_at=timezone.now(),
+        )
         _followup_advance(reminder, count=True, n=n)
-        how = "drafted for review" if drafted else f"emailed to {comm.to_address}"
-        if drafted and not rr.agency.email:
+        how = "drafted for review"
+        if not rr.agency.email:
             how += f" (agency has no email: follow up by {comm.get_channel_display().lower()})"
         RequestEvent.objects.create(
             request=rr, kind=RequestEventKind.FOLLOWUP, message=f"Follow-up {n} {how}."
         )
-    return (ReminderState.DRAFTED if drafted else ReminderState.SENT), ""
+    return ReminderState.DRAFTED, ""
+
+
+def _followup_number(communication: Communication) -> int:
+    return int(communication.idempotency_key.split(":")[2])
+
+
+def _followup_reminder(communication: Communication) -> Reminder:
+    reminder = Reminder.objects.filter(key=communication.idempotency_key).first()
+    return reminder or Reminder(
+        key=communication.idempotency_key, for_date=timezone.localdate(), request_id=communication.request_id
+    )
+
+
+def _followup_sent(communication: Communication, probably: bool) -> None:
+    """Count the follow-up and plan the next one; "probably" ones count too (at most once to agencies)."""
+    n = _followup_number(communication)
+    reminder = _followup_reminder(communication)
+    with transaction.atomic():
+        _followup_advance(reminder, count=True, n=n)
+        note = " — the mail server did not confirm it: please confirm" if probably else ""
+        RequestEvent.objects.create(
+            request_id=communication.request_id,
+            kind=RequestEventKind.FOLLOWUP,
+            message=f"Follow-up {n} emailed to {communication.to_address}{note}.",
+        )
+        Reminder.objects.filter(key=communication.idempotency_key).update(
+            state=ReminderState.SENT,
+            sent_at=communication.occurred_at,
+            error="probably sent" if probably else "",
+        )
+
+
+def _followup_failed(communication: Communication) -> None:
+    """Refused for good: not counted; the next follow-up is planned as usual and the reporter sees why."""
+    n = _followup_number(communication)
+    reminder = _followup_reminder(communication)
+    with transaction.atomic():
+        _followup_advance(reminder, count=False)
+        RequestEvent.objects.create(
+            request_id=communication.request_id,
+            kind=RequestEventKind.FOLLOWUP,
+            message=f"Follow-up {n} could not be emailed: {communication.delivery_error}",
+        )
+        Reminder.objects.filter(key=communication.idempotency_key).update(
+            state=ReminderState.FAILED, error=communication.delivery_error
+        )
+
+
+outbound_kind_register(OutboundKind(prefix="followup", on_sent=_followup_sent, on_failed=_followup_failed))

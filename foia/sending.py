@@ -1,9 +1,7 @@
-"""Sending letters: email with the PDF attached (never twice), staggered per campaign; a checklist for others.
+"""Sending letters: email with the PDF attached, staggered per campaign; a checklist for portal, mail and fax.
 
-Never twice: an outgoing Communication with idempotency_key "send:<request id>" is created (pending) before
-anything is sent; a task claims it with a conditional UPDATE pending -> sending, and only the claimant talks
-to the mail server. A crash after the server accepted the message leaves it "sending" (never resent by
-itself) rather than risking a duplicate.
+The email goes out through foia.outbound (at most once, key "send:<request id>", retries, "probably sent");
+this module decides what is sent when, attaches the PDF, and marks the request sent when the agency has it.
 
 Staggering: each campaign sends at most `send_per_hour` emails per hour. Queuing gives every email a
 `scheduled_for` time 3600/send_per_hour seconds after the previous one. Emails due within SEND_HORIZON are
@@ -15,13 +13,9 @@ from __future__ import annotations
 
 import datetime
 import logging
-import smtplib
 from dataclasses import dataclass, field
-from email.utils import make_msgid
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
@@ -34,19 +28,31 @@ from .models import (
     CommunicationChannel,
     Direction,
     RecordsRequest,
+    RequestEvent,
+    RequestEventKind,
     SendMethod,
     Status,
 )
 from .models.communication import DeliveryState
 from .models.request import LetterState
-from .queue import task_enqueue
+from .outbound import (
+    RETRYABLE,  # noqa: F401  (re-exported for older imports)
+    OutboundKind,
+    _permanent,  # noqa: F401
+    outbound_claim,
+    outbound_enqueue,
+    outbound_key,
+    outbound_kind_register,
+    outbound_new,
+    outbound_release_due,
+    outbound_send,
+)
 
 logger = logging.getLogger(__name__)
 
 SEND_HORIZON = datetime.timedelta(minutes=10)
 # A due email still pending this long after its time lost its task (or was beyond the horizon): re-release.
 SEND_GRACE = datetime.timedelta(minutes=2)
-RETRYABLE = (smtplib.SMTPException, OSError)
 MANUAL_METHODS = {
     SendMethod.PORTAL: CommunicationChannel.PORTAL,
     SendMethod.MAIL: CommunicationChannel.MAIL,
@@ -60,7 +66,7 @@ class SendError(ValidationError):
 
 
 def send_key(records_request_id: int) -> str:
-    return f"send:{records_request_id}"
+    return outbound_key("send", records_request_id)
 
 
 def request_send_method(records_request: RecordsRequest) -> str:
@@ -92,10 +98,9 @@ def _attachment_name(records_request: RecordsRequest) -> str:
 
 
 def _pending_communication(records_request, *, scheduled_for, actor) -> Communication:
-    return Communication(
-        request=records_request,
-        direction=Direction.OUTGOING,
-        channel=CommunicationChannel.EMAIL,
+    return outbound_new(
+        records_request=records_request,
+        key=send_key(records_request.pk),
         subject=_email_subject(records_request),
         body=render_to_string(
             "emails/request-body.txt",
@@ -106,14 +111,8 @@ def _pending_communication(records_request, *, scheduled_for, actor) -> Communic
                 "tracking_number": records_request.tracking_number,
             },
         ),
-        from_address=settings.DEFAULT_FROM_EMAIL,
-        to_address=records_request.agency.email,
-        message_id=make_msgid(idstring=records_request.tracking_number, domain=settings.FOIA_REPLY_DOMAIN),
-        idempotency_key=send_key(records_request.pk),
-        delivery_state=DeliveryState.PENDING,
-        occurred_at=scheduled_for,
         scheduled_for=scheduled_for,
-        created_by=actor,
+        actor=actor,
     )
 
 
@@ -165,23 +164,12 @@ def campaign_queue_emails(
 
 
 def _enqueue(items: list[tuple[int, float]]) -> None:
-    for communication_id, countdown in items:
-        task_enqueue("foia.tasks.letters.send_email", communication_id, countdown=countdown)
+    outbound_enqueue(items)
 
 
 def sends_release_due(*, now: datetime.datetime | None = None) -> list[int]:
-    """For the beat scan: pending emails whose time has passed; marks them released, returns their ids."""
-    now = now or timezone.now()
-    due = list(
-        Communication.objects.filter(
-            delivery_state=DeliveryState.PENDING,
-            direction=Direction.OUTGOING,
-            scheduled_for__lte=now - SEND_GRACE,
-        ).values_list("pk", flat=True)[:500]
-    )
-    # Moving scheduled_for to now keeps the next scans from releasing them again while their tasks wait.
-    Communication.objects.filter(pk__in=due, delivery_state=DeliveryState.PENDING).update(scheduled_for=now)
-    return due
+    """For the beat scan: pending emails (letters, follow-ups) whose time has passed; returns their ids."""
+    return outbound_release_due(now=now or timezone.now(), grace=SEND_GRACE)
 
 
 def sends_repair_unmarked() -> int:
@@ -189,7 +177,7 @@ def sends_repair_unmarked() -> int:
     repaired = 0
     stuck = Communication.objects.filter(
         direction=Direction.OUTGOING,
-        delivery_state=DeliveryState.SENT,
+        delivery_state__in=[DeliveryState.SENT, DeliveryState.UNKNOWN],
         idempotency_key__startswith="send:",
         request__status=Status.DRAFT,
     ).select_related("request", "created_by")[:100]
@@ -212,83 +200,42 @@ def sends_repair_unmarked() -> int:
 
 def communication_claim(*, communication_id: int) -> bool:
     """Claim a pending email for sending; True only for the one caller that wins."""
-    return (
-        Communication.objects.filter(pk=communication_id, delivery_state=DeliveryState.PENDING).update(
-            delivery_state=DeliveryState.SENDING
-        )
-        == 1
-    )
-
-
-def communication_email(communication: Communication) -> EmailMessage:
-    """The email for a pending send: letter in the body, PDF attached, Reply-To the request's own address."""
-    records_request = communication.request
-    message = EmailMessage(
-        subject=communication.subject,
-        body=communication.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[communication.to_address],
-        reply_to=[records_request.reply_address],
-        headers={"Message-ID": communication.message_id, "X-FOIA-Tracking": records_request.tracking_number},
-    )
-    with records_request.letter_pdf.open("rb") as handle:
-        message.attach(
-            f"{records_request.tracking_number}-{letter_filename(records_request)}",
-            handle.read(),
-            "application/pdf",
-        )
-    return message
-
-
-def _permanent(exc: Exception) -> bool:
-    if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused):
-        return True
-    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+    return outbound_claim(communication_id=communication_id, now=timezone.now())
 
 
 def communication_send(*, communication_id: int, retry_in: datetime.timedelta | None) -> str:
-    """Send one claimed email. Transient SMTP errors put it back to pending and re-raise (the task retries
-    after `retry_in`; None means no retries left, so it is marked failed)."""
-    if not communication_claim(communication_id=communication_id):
-        return "skipped"
-    communication = Communication.objects.select_related("request__agency", "request__campaign").get(
-        pk=communication_id
+    """Send one queued email through the outbound pipeline (see foia.outbound)."""
+    return outbound_send(communication_id=communication_id, retry_in=retry_in)
+
+
+def _letter_attachments(communication: Communication) -> list[tuple[str, bytes, str]]:
+    records_request = communication.request
+    with records_request.letter_pdf.open("rb") as handle:
+        return [(_attachment_name(records_request), handle.read(), "application/pdf")]
+
+
+def _letter_sent(communication: Communication, probably: bool) -> None:
+    """The agency has (or probably has) the letter: the request is sent, its clock runs from the attempt."""
+    records_request = communication.request
+    if records_request.status != Status.DRAFT:
+        return  # marked already (by a person, or by an earlier "probably sent")
+    _mark_sent(
+        records_request,
+        sent_at=communication.occurred_at,
+        method=SendMethod.EMAIL,
+        reference=communication.message_id or "",
+        actor=communication.created_by,
     )
-    claimed = Communication.objects.filter(pk=communication_id, delivery_state=DeliveryState.SENDING)
-    now = timezone.now()
-    try:
-        message = communication_email(communication)
-    except Exception as exc:
-        claimed.update(
-            delivery_state=DeliveryState.FAILED, delivery_error=f"{type(exc).__name__}: {exc}"[:2000]
+    if probably:
+        RequestEvent.objects.create(
+            request=records_request,
+            kind=RequestEventKind.SENT,
+            message="The mail server did not confirm the letter email: counted as sent; please confirm "
+            "with the agency.",
         )
-        return DeliveryState.FAILED
-    try:
-        message.send()
-    except RETRYABLE as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        if retry_in is None or _permanent(exc):
-            claimed.update(delivery_state=DeliveryState.FAILED, delivery_error=error)
-            return DeliveryState.FAILED
-        claimed.update(
-            delivery_state=DeliveryState.PENDING, delivery_error=error, scheduled_for=now + retry_in
-        )
-        raise
-    sent_at = timezone.now()
-    # The server has the message: record that first, whatever happens to the request's bookkeeping next.
-    claimed.update(delivery_state=DeliveryState.SENT, delivery_error="", occurred_at=sent_at)
-    try:
-        _mark_sent(
-            communication.request,
-            sent_at=sent_at,
-            method=SendMethod.EMAIL,
-            reference=communication.message_id,
-            actor=communication.created_by,
-        )
-    except Exception as exc:  # e.g. someone changed the request's status meanwhile; the email still went
-        logger.exception("sent %s but could not mark the request sent", communication.request.tracking_number)
-        Communication.objects.filter(pk=communication_id).update(delivery_error=f"Sent; {exc}"[:2000])
-    return DeliveryState.SENT
+
+
+outbound_kind_register(OutboundKind(prefix="send", on_sent=_letter_sent, attachments=_letter_attachments))
 
 
 def _mark_sent(records_request, *, sent_at, method, reference, actor, received_on=None) -> None:

@@ -199,6 +199,8 @@ FOIA_DIGEST_DUE_SOON_DAYS = env_int("FOIA_DIGEST_DUE_SOON_DAYS", 3)
 FOIA_FOLLOWUPS_PER_SCAN = env_int("FOIA_FOLLOWUPS_PER_SCAN", 50, minimum=1)
 # A reminder claimed by a worker but not sent after this many seconds is queued again by the next scan.
 FOIA_REMINDER_CLAIM_TIMEOUT = env_int("FOIA_REMINDER_CLAIM_TIMEOUT", 600, minimum=30)
+# Mail to agencies refused for now (SMTP 4xx, no connection) is retried after this, doubled each time.
+FOIA_SEND_RETRY_SECONDS = env_int("FOIA_SEND_RETRY_SECONDS", 60, minimum=1)
 
 # Celery: the embedded broker (foia/broker.py: kombu's filesystem transport with atomic writes) needs no
 # server; CELERY_BROKER_URL or REDIS_URL picks Redis.

@@ -212,19 +212,34 @@ def fresh_broker_state():
 
 
 class SMTPSink:
-    """A real SMTP server on loopback that keeps every message it receives."""
+    """A real SMTP server on loopback that keeps every message it receives.
+
+    `replies` scripts its answers to DATA, one per message ("451 4.3.0 Try later", then the default 250);
+    `answer_after` seconds makes it wait before answering (a client timeout after DATA, or a worker killed
+    mid-send). A message answered with 4xx/5xx is not kept; one answered late is (the server has it).
+    """
 
     def __init__(self):
         from aiosmtpd.controller import Controller
 
         self.messages: list = []
+        self.replies: list[str] = []
+        self.answer_after = 0.0
+        self.data_started = 0
         sink = self
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):  # noqa: N802
+                import asyncio
                 import email
                 from email import policy
 
+                sink.data_started += 1
+                if sink.answer_after:
+                    await asyncio.sleep(sink.answer_after)
+                reply = sink.replies.pop(0) if sink.replies else ""
+                if reply and not reply.startswith("250"):
+                    return reply
                 message = email.message_from_bytes(envelope.content, policy=policy.default)
                 sink.messages.append(
                     {"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message}

@@ -310,7 +310,7 @@ def test_a_reporter_sends_one_letter_from_its_page(
         alice_client.post(reverse("letter-send", args=[records_request.pk]))
         alice_client.post(reverse("letter-send", args=[records_request.pk]))
 
-    queued = [args for name, args in sent_tasks if name == "foia.tasks.letters.send_email"]
+    queued = [args for name, args in sent_tasks if name == "foia.tasks.outbound.send_message"]
     assert queued == [(Communication.objects.get().pk,)]
     page = alice_client.get(reverse("campaign-detail", args=[campaign.pk]))  # shows the pending messages
     assert "already queued" in page.content.decode()

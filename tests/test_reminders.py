@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from foia.models import (
     Communication,
@@ -19,6 +20,7 @@ from foia.models import (
     Status,
 )
 from foia.models.communication import DeliveryState
+from foia.outbound import outbound_recover_stale, outbound_send
 from foia.reminders import MAX_ATTEMPTS, digest_compose, reminder_send, reminders_scan
 
 from .factories import AgencyFactory, CampaignFactory, LawFactory, RecordsRequestFactory, UserFactory
@@ -64,7 +66,15 @@ def open_request(campaign, owner=None, *, due_on, status=Status.SENT, agency=Non
 
 
 def send_all(ids):
-    return [reminder_send(reminder_id=pk) for pk in ids]
+    """Claim and deliver each reminder row, then send the follow-up emails they handed to the pipeline."""
+    results = [reminder_send(reminder_id=pk) for pk in ids]
+    deliver_outbound()
+    return results
+
+
+def deliver_outbound():
+    pending = Communication.objects.filter(direction="out", delivery_state=DeliveryState.PENDING)
+    return [outbound_send(communication_id=pk, retry_in=None) for pk in pending.values_list("pk", flat=True)]
 
 
 def test_one_digest_per_person_per_day_only_for_people_with_something_to_report(
@@ -153,7 +163,9 @@ def test_a_follow_up_cites_the_statute_date_and_tracking_number_and_quotes_only_
     reminders_scan(now=MORNING)
     followup = Reminder.objects.get(kind=ReminderKind.FOLLOWUP)
     assert followup.key == f"followup:{rr.pk}:1:2026-12-04"
-    assert reminder_send(reminder_id=followup.pk) == ReminderState.SENT
+    assert reminder_send(reminder_id=followup.pk) == ReminderState.QUEUED  # handed to foia.outbound
+    assert deliver_outbound() == [DeliveryState.SENT]
+    assert Reminder.objects.get(pk=followup.pk).state == ReminderState.SENT
     [message] = [m for m in mail.outbox if m.to == [rr.agency.email]]
     assert "[RING-0042]" in message.subject
     assert message.reply_to == [rr.reply_address]
@@ -293,33 +305,34 @@ def test_a_failed_send_is_retried_then_marked_failed(michigan, campaign, alice, 
     assert row.state == ReminderState.FAILED
 
 
-def test_a_follow_up_whose_send_crashed_after_the_mail_server_accepted_it_goes_out_once_more(
+def test_a_follow_up_whose_worker_died_while_sending_is_probably_sent_and_never_sent_again(
     michigan, campaign
 ):
-    """At-least-once: the Communication is still 'sending', so the recovered task sends it again (once)."""
+    """At most once to agencies: the row left "sending" counts as sent, for a person to confirm."""
     rr = open_request(campaign, None, due_on=D(2026, 12, 3))
     reminders_scan(now=MORNING)
     followup = Reminder.objects.get(kind="followup")
-    Communication.objects.create(
-        request=rr,
-        direction="out",
-        channel="email",
-        subject="Follow-up",
-        body="text",
-        to_address=rr.agency.email,
-        message_id="<crashed@newsroom.example>",
-        idempotency_key=followup.key,
-        delivery_state=DeliveryState.SENDING,
-        occurred_at=MORNING,
+    assert reminder_send(reminder_id=followup.pk) == ReminderState.QUEUED
+    comm = Communication.objects.get(idempotency_key=followup.key)
+    crashed_at = timezone.now() - datetime.timedelta(hours=1)  # claimed, then the worker was killed
+    Communication.objects.filter(pk=comm.pk).update(
+        delivery_state=DeliveryState.SENDING, occurred_at=crashed_at
     )
-    assert reminder_send(reminder_id=followup.pk) == ReminderState.SENT
-    assert len(mail.outbox) == 1
-    Communication.objects.filter(idempotency_key=followup.key).update(delivery_state=DeliveryState.SENT)
-    Reminder.objects.filter(pk=followup.pk).update(
-        state="pending"
-    )  # a redelivery after the send was recorded
-    assert reminder_send(reminder_id=followup.pk) == ReminderState.SENT
-    assert len(mail.outbox) == 1
+
+    assert outbound_recover_stale(now=timezone.now()) == [comm.pk]
+    assert outbound_send(communication_id=comm.pk, retry_in=None) == "skipped"  # a redelivered task
+    assert Reminder.objects.filter(pk=followup.pk).update(state="pending") == 1  # a redelivered reminder
+    assert reminder_send(reminder_id=followup.pk) == ReminderState.QUEUED
+    deliver_outbound()
+
+    assert mail.outbox == []
+    comm.refresh_from_db()
+    assert comm.delivery_state == DeliveryState.UNKNOWN and comm.get_delivery_state_display().startswith(
+        "Probably sent"
+    )
+    rr.refresh_from_db()
+    assert rr.followups_sent == 1
+    assert "please confirm" in RequestEvent.objects.get(request=rr, kind="followup").message
 
 
 def test_beat_runs_the_scan_every_15_minutes_and_the_tasks_are_registered():

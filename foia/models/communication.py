@@ -25,6 +25,8 @@ class DeliveryState(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     DRAFT = "draft", "Draft for review"
+    # At most once: the server may have accepted it (no answer came back); counts as sent, a person confirms.
+    UNKNOWN = "unknown", "Probably sent — please confirm"
 
 
 class Communication(models.Model):

@@ -7,11 +7,13 @@ from django.db import models
 class ReminderKind(models.TextChoices):
     DIGEST = "digest", "Daily digest to a reporter"
     FOLLOWUP = "followup", "Follow-up to an agency"
+    REPLY = "reply", "Reply notification to a reporter"
 
 
 class ReminderState(models.TextChoices):
     PENDING = "pending", "Pending"
     CLAIMED = "claimed", "Claimed by a worker"
+    QUEUED = "queued", "Handed to the outbound queue"
     SENT = "sent", "Sent"
     DRAFTED = "drafted", "Drafted for review"
     SKIPPED = "skipped", "Skipped"

@@ -1,17 +1,18 @@
 """Celery tasks for letters: one small task per PDF, one per email; a beat scan releases staggered emails."""
 
-import datetime
 import logging
 
 from celery import shared_task
 from celery.signals import worker_init
+from django.utils import timezone
 
 from foia.campaigns import letter_generate
-from foia.sending import RETRYABLE, communication_send, sends_release_due, sends_repair_unmarked
+from foia.outbound import SEND_MAX_RETRIES, outbound_enqueue, outbound_recover_stale
+from foia.sending import sends_release_due, sends_repair_unmarked
+
+from .outbound import send_with_retries
 
 logger = logging.getLogger(__name__)
-
-SEND_MAX_RETRIES = 6
 
 
 @shared_task(name="foia.tasks.letters.generate_letter")
@@ -22,28 +23,17 @@ def generate_letter(request_id: int) -> str:
 
 @shared_task(bind=True, name="foia.tasks.letters.send_email", max_retries=SEND_MAX_RETRIES)
 def send_email(self, communication_id: int) -> str:
-    """Send one queued email; transient SMTP/network errors retry with exponential backoff (1, 2, 4… min)."""
-    countdown = min(60 * 2**self.request.retries, 3600)
-    last_try = self.request.retries >= self.max_retries
-    try:
-        return communication_send(
-            communication_id=communication_id,
-            retry_in=None if last_try else datetime.timedelta(seconds=countdown),
-        )
-    except RETRYABLE as exc:
-        logger.warning(
-            "send of communication %s failed, retrying in %ss: %s", communication_id, countdown, exc
-        )
-        raise self.retry(exc=exc, countdown=countdown) from exc
+    """The letters' former send task, kept for messages already in a broker; same as send_message."""
+    return send_with_retries(self, communication_id)
 
 
 @shared_task(name="foia.tasks.letters.scan_sends")
 def scan_sends() -> int:
-    """Every minute: hand the staggered emails that have come due to the workers; repair unmarked sends."""
+    """Every minute: hand due emails to the workers; stale sends become "probably sent"; repair unmarked."""
+    outbound_recover_stale(now=timezone.now())
     sends_repair_unmarked()
     due = sends_release_due()
-    for communication_id in due:
-        send_email.delay(communication_id)
+    outbound_enqueue([(communication_id, 0) for communication_id in due])
     return len(due)
 
 
