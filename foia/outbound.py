@@ -62,6 +62,8 @@ class OutboundKind:
     attachments: Callable[[Communication], list[tuple[str, bytes, str]]] = field(
         default=lambda communication: []
     )
+    # Why this message is no longer wanted at send time ("" to send), e.g. its request closed meanwhile.
+    unwanted: Callable[[Communication], str] = lambda communication: ""
 
 
 KINDS: dict[str, OutboundKind] = {}
@@ -225,6 +227,10 @@ def outbound_send(*, communication_id: int, retry_in: datetime.timedelta | None)
     )
     claimed = Communication.objects.filter(pk=communication_id, delivery_state=DeliveryState.SENDING)
     try:
+        reason = _kind(communication).unwanted(communication)
+        if reason:  # nothing was sent: failed, without the kind's failure bookkeeping
+            claimed.update(delivery_state=DeliveryState.FAILED, delivery_error=f"Not sent: {reason}"[:2000])
+            return DeliveryState.FAILED
         message = outbound_email(communication)
     except Exception as exc:  # a missing PDF, an unknown kind, an address the mail library refuses
         claimed.update(delivery_state=DeliveryState.FAILED, delivery_error=_error(exc))

@@ -397,4 +397,20 @@ def _followup_failed(communication: Communication) -> None:
         )
 
 
-outbound_kind_register(OutboundKind(prefix="followup", on_sent=_followup_sent, on_failed=_followup_failed))
+def _followup_unwanted(communication: Communication) -> str:
+    """A follow-up waiting for a retry is dropped when its request closed or paused meanwhile."""
+    rr = communication.request
+    if rr.status in OPEN_STATUSES:
+        return ""
+    reason = f"request is {rr.get_status_display().lower()}"
+    Reminder.objects.filter(key=communication.idempotency_key).update(
+        state=ReminderState.SKIPPED, error=reason
+    )
+    return reason
+
+
+outbound_kind_register(
+    OutboundKind(
+        prefix="followup", on_sent=_followup_sent, on_failed=_followup_failed, unwanted=_followup_unwanted
+    )
+)

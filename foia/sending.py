@@ -40,6 +40,7 @@ from .outbound import (
     OutboundKind,
     _permanent,  # noqa: F401
     outbound_claim,
+    outbound_confirm,
     outbound_enqueue,
     outbound_key,
     outbound_kind_register,
@@ -327,6 +328,14 @@ def request_retry_email(*, records_request: RecordsRequest, now: datetime.dateti
     )
     transaction.on_commit(lambda: _enqueue([(communication.pk, 0)]))
     return True
+
+
+def request_confirm_email(*, records_request: RecordsRequest, actor=None) -> bool:
+    """A person confirms the agency has a "probably sent" letter email; False when there is none."""
+    communication = Communication.objects.filter(
+        idempotency_key=send_key(records_request.pk), delivery_state=DeliveryState.UNKNOWN
+    ).first()
+    return communication is not None and outbound_confirm(communication=communication, actor=actor)
 
 
 def campaign_checklist(*, campaign: Campaign):

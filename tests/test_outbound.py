@@ -209,3 +209,34 @@ def test_a_follow_up_whose_subject_carries_line_breaks_goes_out_on_one_line(db, 
     [received] = smtp_server.messages
     assert received["to"] == [pending.to_address]
     assert "\n" not in received["message"]["Subject"] and "Bcc: evil" in received["message"]["Subject"]
+
+
+def test_the_request_page_asks_to_confirm_a_probably_sent_letter_and_a_reporter_confirms_it(
+    letter, alice, client
+):
+    from django.urls import reverse
+
+    RecordsRequest.objects.filter(pk=letter.request_id).update(owner=alice)
+    Communication.objects.filter(pk=letter.pk).update(delivery_state=DeliveryState.SENDING)
+    outbound_recover_stale(now=timezone.now() + datetime.timedelta(hours=1))
+    client.force_login(alice)
+
+    page = client.get(reverse("request-detail", args=[letter.request_id])).content.decode()
+    assert "Probably sent — please confirm" in page and "confirm sent" in page
+    client.post(reverse("letter-confirm-sent", args=[letter.request_id]))
+
+    assert Communication.objects.get(pk=letter.pk).delivery_state == DeliveryState.SENT
+    assert RecordsRequest.objects.get(pk=letter.request_id).status == Status.SENT
+
+
+def test_a_follow_up_waiting_for_a_retry_is_dropped_when_its_request_closes(followup, smtp_server):
+    smtp_server.replies = ["451 4.3.0 Try again later"]
+    with pytest.raises(smtplib.SMTPDataError):
+        outbound_send(communication_id=followup.pk, retry_in=RETRY)
+    RecordsRequest.objects.filter(pk=followup.request_id).update(status=Status.COMPLETED)
+
+    assert outbound_send(communication_id=followup.pk, retry_in=RETRY) == DeliveryState.FAILED
+
+    assert "Not sent: request is completed" in Communication.objects.get(pk=followup.pk).delivery_error
+    assert Reminder.objects.get(key=followup.idempotency_key).state == ReminderState.SKIPPED
+    assert smtp_server.messages == []

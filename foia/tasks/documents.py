@@ -45,7 +45,8 @@ def extract_document(document_id: int) -> str:
 
 @shared_task(name="foia.tasks.documents.notify_reply", soft_time_limit=60, time_limit=90)
 def notify_reply(communication_id: int) -> bool:
-    """Tell the request's owner that a reply arrived."""
+    """Tell the request's owner that a reply arrived (kept for messages already queued; replies now write a
+    `reply:<id>` reminder row, sent by foia.tasks.reminders.send_reminder)."""
     from foia.mail import reply_notify
     from foia.models import Communication
 

@@ -14,7 +14,13 @@ from ..forms_campaigns import MarkSentForm
 from ..letters import LetterError, law_for_agency, letter_compose, requester_limit_warning
 from ..models import Campaign, RecordsRequest, Role, Status
 from ..permissions import require_can_work, role_required
-from ..sending import SendError, campaign_queue_emails, request_record_manual_send, request_retry_email
+from ..sending import (
+    SendError,
+    campaign_queue_emails,
+    request_confirm_email,
+    request_record_manual_send,
+    request_retry_email,
+)
 
 
 def _request(pk) -> RecordsRequest:
@@ -107,6 +113,19 @@ def letter_retry(request, pk):
 
 @require_POST
 @role_required(Role.REPORTER)
+def letter_confirm_sent(request, pk):
+    """A person confirms that a "probably sent" letter email reached the agency."""
+    records_request = _request(pk)
+    require_can_work(request.user, records_request)
+    if request_confirm_email(records_request=records_request, actor=request.user):
+        messages.success(request, f"{records_request.tracking_number}: confirmed sent.")
+    else:
+        messages.warning(request, "There is no email waiting for confirmation.")
+    return redirect("request-detail", pk=pk)
+
+
+@require_POST
+@role_required(Role.REPORTER)
 def letter_mark_sent(request, pk):
     """Record a portal/mail/fax submission: date, method, reference."""
     records_request = _request(pk)
@@ -151,4 +170,5 @@ urlpatterns = [
     path("<int:pk>/send/", letter_send, name="letter-send"),
     path("<int:pk>/retry/", letter_retry, name="letter-retry"),
     path("<int:pk>/mark-sent/", letter_mark_sent, name="letter-mark-sent"),
+    path("<int:pk>/confirm-sent/", letter_confirm_sent, name="letter-confirm-sent"),
 ]
