@@ -199,7 +199,7 @@ def test_header_values_lose_line_breaks_and_nuls():
 
 
 def test_a_follow_up_whose_subject_carries_line_breaks_goes_out_on_one_line(db, smtp_server):
-    overdue_request(letter_subject="Records\r\nBcc: evil@example.com\x00 please")
+    overdue_request(letter_subject="Records\r\nBcc: evil@example.com\n please")
     reminders_scan(now=timezone.now())
     reminder_send(reminder_id=Reminder.objects.get(kind="followup").pk)
     pending = Communication.objects.get(idempotency_key__startswith="followup:")

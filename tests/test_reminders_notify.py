@@ -12,7 +12,7 @@ from .factories import AgencyFactory, RecordsRequestFactory, eml_bytes
 
 @pytest.fixture
 def records_request(db, alice):
-    agency = AgencyFactory(name="Auburn Hills PD\r\nBcc: evil@example.com\x00")  # as an import could leave it
+    agency = AgencyFactory(name="Auburn Hills PD\r\nBcc: evil@example.com\n")  # as an import could leave it
     return RecordsRequestFactory(tracking_number="RING-0042", agency=agency, owner=alice)
 
 
