@@ -31,15 +31,23 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import deadlines
+from .clocks import (
+    LifecycleError,
+    agency_today,
+    agency_zone,
+    business_hours_end,
+    calendar_for_law,
+    due_reason,
+    law_for,
+    request_clock,
+)
 from .models import Law, RecordsRequest, RequestEvent, RequestEventKind, SendMethod, Status
 from .models.request import CLOSED_STATUSES, OPEN_STATUSES, PAUSED_STATUSES
 
@@ -64,70 +72,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 SENT_AT_SKEW = datetime.timedelta(minutes=5)
 
 
-class LifecycleError(ValidationError):
-    """A change the lifecycle refuses; nothing was changed."""
-
-
 def allowed_transitions(status: str) -> list[str]:
     """Statuses reachable from `status` by request_transition (sending is request_mark_sent's job)."""
     return [s.value for s in Status if s in TRANSITIONS.get(status, ()) and s != S.SENT]
-
-
-def law_for(records_request: RecordsRequest) -> Law:
-    """The law of the request's agency's jurisdiction, or LifecycleError."""
-    state = records_request.agency.state
-    law = Law.objects.filter(jurisdiction=state).prefetch_related("closed_days").first()
-    if law is None:
-        raise LifecycleError(
-            f'No law data for jurisdiction "{state}" (agency {records_request.agency.name}): '
-            "load it with `manage.py load_laws` or add it in the admin."
-        )
-    return law
-
-
-def calendar_for_law(law: Law) -> deadlines.BusinessCalendar:
-    try:
-        return deadlines.calendar_for(law.jurisdiction, deadlines.overrides_from(law.closed_days.all()))
-    except deadlines.DeadlineError as error:
-        raise LifecycleError(str(error)) from None
-
-
-def business_hours_end() -> datetime.time:
-    try:
-        return datetime.time.fromisoformat(settings.FOIA_BUSINESS_HOURS_END)
-    except ValueError:
-        raise LifecycleError(
-            f"FOIA_BUSINESS_HOURS_END={settings.FOIA_BUSINESS_HOURS_END!r} is not HH:MM."
-        ) from None
-
-
-def agency_zone(agency) -> ZoneInfo:
-    """The agency's own time zone: its override, else its state's main zone (never the newsroom's)."""
-    try:
-        return ZoneInfo(deadlines.time_zone_for(agency.state, agency.time_zone))
-    except (deadlines.DeadlineError, KeyError, ValueError):
-        raise LifecycleError(
-            f'time_zone: "{agency.time_zone or agency.state}" of {agency.name} is not a known time zone.'
-        ) from None
-
-
-def agency_today(agency) -> datetime.date:
-    """Today where the agency is."""
-    return timezone.localdate(timezone=agency_zone(agency))
-
-
-def _clock(rr: RecordsRequest, law: Law, calendar) -> deadlines.Clock:
-    """Acknowledgment and response deadlines from the request's stored receipt and acknowledgment."""
-    try:
-        return deadlines.clock(
-            terms=deadlines.terms_for(law),
-            calendar=calendar,
-            received_on=rr.received_on,
-            acknowledged_on=rr.acknowledged_on,
-            default_followup_days=settings.FOIA_DEFAULT_FOLLOWUP_DAYS,
-        )
-    except deadlines.DeadlineError as error:
-        raise LifecycleError(str(error)) from None
 
 
 def _locked(records_request: RecordsRequest) -> RecordsRequest:
@@ -215,7 +162,7 @@ def request_mark_sent(
         rr.letter_frozen_at = rr.letter_frozen_at or now
         rr.received_on, rr.receipt_estimated = receipt.received_on, receipt.estimated
         rr.receipt_reason = receipt.reason[:400]
-        clock = _clock(rr, law, calendar)
+        clock = request_clock(rr, law, calendar)
         rr.ack_due_on = clock.ack.due_on if clock.ack else None
         local = sent_at.astimezone(tz)
         estimated = " (estimated until the receipt date is entered)" if receipt.estimated else ""
@@ -231,15 +178,8 @@ def request_mark_sent(
                 f"{receipt.received_on}{estimated}: {receipt.reason}.",
             )
         ]
-        _set_due(rr, clock.due, _due_reason("Sent", clock), actor, events)
+        _set_due(rr, clock.due, due_reason("Sent", clock), actor, events)
         return _finish(rr, events, records_request)
-
-
-def _due_reason(label: str, clock: deadlines.Clock) -> str:
-    reason = f"{label}: {clock.due.rule}."
-    if clock.ack:
-        reason += f" {clock.ack.rule[0].upper()}{clock.ack.rule[1:]}: {clock.ack.due_on}."
-    return reason
 
 
 def request_record_receipt(
@@ -272,10 +212,10 @@ def request_record_receipt(
                 f"{', estimated' if records_request.receipt_estimated else ''}).",
             )
         ]
-        clock = _clock(rr, law, calendar)
+        clock = request_clock(rr, law, calendar)
         rr.ack_due_on = clock.ack.due_on if clock.ack else None
         if rr.status in (S.SENT, S.ACKNOWLEDGED, S.PROCESSING) and rr.paused_on is None:
-            _set_due(rr, clock.due, _due_reason("Receipt date entered", clock), actor, events)
+            _set_due(rr, clock.due, due_reason("Receipt date entered", clock), actor, events)
         return _finish(rr, events, records_request)
 
 
@@ -311,9 +251,9 @@ def _acknowledge(rr: RecordsRequest, today: datetime.date, actor, events: list) 
         return
     if deadlines.terms_for(law).response_from != deadlines.FROM_ACK:
         return
-    clock = _clock(rr, law, calendar_for_law(law))
+    clock = request_clock(rr, law, calendar_for_law(law))
     if clock.due.due_on != rr.due_on:
-        _set_due(rr, clock.due, _due_reason(f"Acknowledged on {rr.acknowledged_on}", clock), actor, events)
+        _set_due(rr, clock.due, due_reason(f"Acknowledged on {rr.acknowledged_on}", clock), actor, events)
 
 
 def _appeal(rr: RecordsRequest, law: Law, to_status: str, today: datetime.date, actor, events: list) -> None:
@@ -478,13 +418,13 @@ def requests_recompute_due(*, law: Law, reason: str, actor=None) -> int:
             .exclude(Exists(reshaped))
         )
         for rr in candidates:
-            clock = _clock(rr, law, calendar)
+            clock = request_clock(rr, law, calendar)
             ack_on = clock.ack.due_on if clock.ack else None
             if clock.due.due_on == rr.due_on and ack_on == rr.ack_due_on:
                 continue
             if clock.due.due_on != rr.due_on:
                 planned = rr.next_followup_on
-                _set_due(rr, clock.due, _due_reason(f"Recomputed ({reason})", clock), actor, events)
+                _set_due(rr, clock.due, due_reason(f"Recomputed ({reason})", clock), actor, events)
                 if rr.followups_sent:  # follow-ups already under way keep their rhythm
                     rr.next_followup_on = planned
             else:

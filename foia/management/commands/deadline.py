@@ -8,7 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from foia import deadlines
-from foia.lifecycle import LifecycleError, business_hours_end, calendar_for_law, requests_recompute_due
+from foia.clocks import LifecycleError, business_hours_end, calendar_for_law
+from foia.lifecycle import requests_recompute_due
 from foia.models import Law
 from foia.models.request import SendMethod
 
