@@ -39,3 +39,12 @@ def can_work_request(user, records_request) -> bool:
 def require_can_work(user, records_request) -> None:
     if not can_work_request(user, records_request):
         raise PermissionDenied("Only the request's owner or an editor can change it.")
+
+
+def can_work_campaign(user, campaign) -> bool:
+    """Reporters work their own campaigns (and unowned ones); editors and admins work all of them."""
+    if not user.is_authenticated:
+        return False
+    if user.has_role(Role.EDITOR):
+        return True
+    return user.has_role(Role.REPORTER) and campaign.owner_id in (None, user.pk)

@@ -339,9 +339,14 @@ def request_confirm_email(*, records_request: RecordsRequest, actor=None) -> boo
 
 
 def campaign_checklist(*, campaign: Campaign):
-    """Drafts whose agency takes requests by portal, mail or fax only: the reporter submits them by hand."""
-    return (
-        campaign.requests.filter(status=Status.DRAFT, agency__email="", letter_frozen_at__isnull=True)
-        .select_related("agency")
-        .order_by("agency__state", "agency__name")
-    )
+    """Drafts whose agency takes requests by portal, mail or fax only: the reporter submits them by hand.
+
+    An agency with none of the three is not offered here (it needs a contact first), nor is a demo agency's
+    simulated contact outside the demo campaign.
+    """
+    drafts = campaign.requests.filter(
+        status=Status.DRAFT, agency__email="", letter_frozen_at__isnull=True
+    ).exclude(agency__portal_url="", agency__address="", agency__fax="")
+    if not getattr(campaign, "is_demo", False):  # Campaign.is_demo may come with the rebuilt demo
+        drafts = drafts.exclude(agency__is_demo=True)
+    return drafts.select_related("agency").order_by("agency__state", "agency__name")

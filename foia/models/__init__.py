@@ -1,6 +1,7 @@
 """The data model: one module per concept, re-exported here."""
 
 from .agency import Agency, AgencyKind
+from .agency_import import AgencyImport, ImportStatus
 from .campaign import Campaign, FollowupMode
 from .communication import Communication, CommunicationChannel, Direction
 from .document import Document, DocumentKind, DocumentPage, ExtractionStatus, RequestDocument
@@ -11,6 +12,7 @@ from .user import Role, User
 
 __all__ = [
     "Agency",
+    "AgencyImport",
     "AgencyKind",
     "Campaign",
     "ClosedDay",
@@ -23,6 +25,7 @@ __all__ = [
     "DocumentPage",
     "ExtractionStatus",
     "FollowupMode",
+    "ImportStatus",
     "Law",
     "RecordsRequest",
     "Reminder",

@@ -4,9 +4,13 @@ import re
 import unicodedata
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+# The fields that say where a request goes: changing a stored one is an editor's job (it redirects letters).
+CONTACT_FIELDS = ("email", "portal_url", "portal_name", "address", "phone", "fax")
 
 
 class AgencyKind(models.TextChoices):
@@ -36,6 +40,15 @@ class AgencyQuerySet(models.QuerySet):
     def with_contact(self):
         return self.exclude(email="", portal_url="", address="", fax="")
 
+    def needing_contact_for(self, campaign):
+        """Agencies with no contact this campaign may use: simulated demo contacts count only in the demo.
+
+        `Campaign.is_demo` may not exist (the demo is being rebuilt); without it every campaign is real.
+        """
+        if getattr(campaign, "is_demo", False):
+            return self.needing_contact()
+        return self.filter(Q(email="", portal_url="", address="", fax="") | Q(is_demo=True))
+
 
 class Agency(models.Model):
     name = models.CharField(max_length=300, help_text='e.g. "Auburn Hills Police Department"')
@@ -62,6 +75,20 @@ class Agency(models.Model):
     extra = models.JSONField(
         default=dict, blank=True, help_text="Columns from an import this model has no field for."
     )
+    is_demo = models.BooleanField(
+        default=False,
+        help_text="Simulated demo data (contacts at reserved .invalid addresses), never offered elsewhere.",
+    )
+    contact_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="Who last changed the email, portal, address, phone or fax (web form or import).",
+    )
+    contact_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

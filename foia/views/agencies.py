@@ -1,37 +1,25 @@
-"""Pages for agencies: list with filters, detail, contact edit, and the CSV import (upload, confirm)."""
-
-import re
-import secrets
-import time
-from pathlib import Path
+"""Pages for agencies: list with filters, detail, contact edit, and the needs-contact work queue (+ CSV)."""
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import filesizeformat
-from django.urls import path
-from django.views.decorators.http import require_http_methods
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
-from ..imports import (
-    STATE_NAMES,
-    AgencyImportError,
-    agencies_import,
-    agencies_import_queue,
-    agency_file_parse,
-    campaign_for_import,
-)
+from ..csvutil import csv_response
+from ..imports import STATE_NAMES
 from ..models import Agency, AgencyKind, Campaign, Law, Role
+from ..models.agency import CONTACT_FIELDS
 from ..permissions import role_required
-from ..tasks.agencies import import_progress_read, import_progress_write
+from . import agency_imports
 
 PAGE_SIZE = 50
-SESSION_KEY = "agency_import"
-# Files with at least this many rows are imported by a worker while the page shows progress.
-BACKGROUND_IMPORT_ROWS = 2000
+# The columns of the needs-contact export; the import reads them back (empty cells never erase).
+CONTACT_EXPORT_HEADER = ["agency", "state", "city", "county", "email", "portal url", "portal name", "address",
+                         "phone", "fax"]  # fmt: skip
 
 
 class AgencyFilterForm(forms.Form):
@@ -89,7 +77,37 @@ def _formfield(field, **kwargs):
     return field.formfield(**kwargs)
 
 
-class AgencyContactForm(forms.ModelForm):
+class ContactRuleMixin:
+    """Reporters fill empty contact fields; changing a stored one redirects letters, so it is an editor's job.
+
+    The same rule as the import (and the API, where agency writes need an editor). Who changed a contact and
+    when is kept on the agency. Simulated demo contacts may be replaced by anyone.
+    """
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.user.has_role(Role.EDITOR) or self.instance.is_demo:
+            return cleaned
+        for name in CONTACT_FIELDS:
+            stored = getattr(self.instance, name)
+            if name in self.changed_data and stored and cleaned.get(name, stored) != stored:
+                self.add_error(name, f"Only an editor can change a stored contact (now {stored!r}).")
+        return cleaned
+
+    def save(self, commit=True):
+        agency = super().save(commit=False)
+        if set(self.changed_data) & set(CONTACT_FIELDS):
+            agency.contact_changed_by, agency.contact_changed_at = self.user, timezone.now()
+        if commit:
+            agency.save()
+        return agency
+
+
+class AgencyContactForm(ContactRuleMixin, forms.ModelForm):
     class Meta:
         formfield_callback = _formfield
         model = Agency
@@ -103,9 +121,18 @@ class AgencyContactForm(forms.ModelForm):
             "address",
             "phone",
             "fax",
-            "time_zone",
             "notes",
         ]
+
+
+class AgencyQuickContactForm(ContactRuleMixin, forms.ModelForm):
+    """The row form of the needs-contact queue: the ways to reach an agency, nothing else."""
+
+    class Meta:
+        formfield_callback = _formfield
+        model = Agency
+        fields = ["email", "portal_url", "address", "fax", "phone"]
+        widgets = {"address": forms.TextInput()}
 
 
 @role_required(Role.REPORTER)
@@ -113,7 +140,7 @@ class AgencyContactForm(forms.ModelForm):
 def agency_edit(request, pk):
     agency = get_object_or_404(Agency, pk=pk)
     is_post = request.method == "POST"
-    form = AgencyContactForm(request.POST if is_post else None, instance=agency)
+    form = AgencyContactForm(request.POST if is_post else None, instance=agency, user=request.user)
     if is_post and form.is_valid():
         form.save()
         messages.success(request, f"Saved the contact details of {agency.name}.")
@@ -121,184 +148,83 @@ def agency_edit(request, pk):
     return render(request, "agencies/edit.html", {"agency": agency, "form": form})
 
 
-# --- Import: upload -> check -> preview -> confirm (nothing is written before the confirm) -----------------
-
-
-class AgencyImportForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file", help_text="UTF-8 CSV with a header row: agency, state, and any others."
-    )
-    campaign = forms.ModelChoiceField(
-        Campaign.objects.all(),
-        required=False,
-        empty_label="(none)",
-        help_text="Add the agencies to a campaign.",
-    )
-    new_campaign = forms.CharField(
-        required=False,
-        max_length=200,
-        label="…or a new campaign named",
-        help_text="Created when you confirm.",
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        limit = settings.FOIA_MAX_UPLOAD_BYTES
-        if upload.size > limit:
-            size, most = filesizeformat(upload.size), filesizeformat(limit)
-            raise forms.ValidationError(f"The file is {size}; the largest file accepted is {most}.")
-        return upload
-
-
-def _pending_path(token: str) -> Path:
-    return Path(settings.MEDIA_ROOT) / "agency-imports" / f"{token}.csv"
-
-
-def _pending_discard(request) -> None:
-    """Forget this person's unconfirmed upload, and any upload abandoned for more than a day."""
-    pending = request.session.pop(SESSION_KEY, None)
-    if pending:
-        _pending_path(pending["token"]).unlink(missing_ok=True)
-    folder = _pending_path("x").parent
-    stale_before = time.time() - 24 * 3600
-    for old in folder.glob("*.*") if folder.exists() else []:
-        if old.suffix in (".csv", ".json", ".claim") and old.stat().st_mtime < stale_before:
-            old.unlink(missing_ok=True)
-
-
-def _pending(request) -> tuple[dict | None, bytes | None]:
-    """The upload this person checked and has not confirmed yet."""
-    pending = request.session.get(SESSION_KEY)
-    if not pending:
-        return None, None
-    file_path = _pending_path(pending["token"])
-    if not file_path.exists():
-        return None, None
-    return pending, file_path.read_bytes()
+def _next_or(request, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
 
 
 @role_required(Role.REPORTER)
-@require_http_methods(["GET", "POST"])
-def agency_import(request):
-    """Upload a CSV: show every problem with its line, or keep it for the preview."""
-    form = AgencyImportForm(request.POST, request.FILES) if request.method == "POST" else AgencyImportForm()
-    problems = []
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data["file"].read()
-        parsed = agency_file_parse(data)
-        problems = parsed.problems
-        _pending_discard(request)
-        if parsed.ok:
-            token = secrets.token_hex(16)
-            file_path = _pending_path(token)
-            file_path.parent.mkdir(parents=True, exist_ok=True)
-            file_path.write_bytes(data)
-            campaign = form.cleaned_data["campaign"]
-            request.session[SESSION_KEY] = {
-                "token": token,
-                "filename": form.cleaned_data["file"].name,
-                "campaign_id": campaign.pk if campaign else None,
-                "new_campaign": form.cleaned_data["new_campaign"].strip(),
-            }
-            return redirect("agency-import-confirm")
-        messages.error(
-            request, f"Nothing was imported: the file has {len(problems)} problem(s), listed below."
-        )
+@require_POST
+def agency_contact(request, pk):
+    """Save one row of the needs-contact queue, then back to the queue (post-redirect-get)."""
+    agency = get_object_or_404(Agency, pk=pk)
+    form = AgencyQuickContactForm(request.POST, instance=agency, user=request.user, prefix=f"a{agency.pk}")
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"Saved the contact of {agency.name}.")
+    else:
+        errors = "; ".join(f"{form.fields[name].label if name in form.fields else name}: {' '.join(texts)}"
+                           for name, texts in form.errors.items())  # fmt: skip
+        messages.error(request, f"Nothing saved for {agency.name}: {errors}")
+    return redirect(_next_or(request, reverse("agency-needs-contact")))
+
+
+def _contact_queue(request) -> tuple[Campaign | None, object]:
+    """The campaign chosen in ?campaign= (or none: every campaign) and its agencies with no usable contact."""
+    raw = request.GET.get("campaign", "")
+    campaign = Campaign.objects.filter(pk=raw).first() if raw.isdigit() else None
+    if campaign is not None:
+        return campaign, campaign.agencies.needing_contact_for(campaign).order_by("state", "name")
+    return None, Agency.objects.filter(campaigns__isnull=False).needing_contact().distinct()
+
+
+def agency_needs_contact(request):
+    """The work queue: agencies of a campaign with no usable contact, each with an inline contact form."""
+    campaign, agencies = _contact_queue(request)
+    page = Paginator(agencies, PAGE_SIZE).get_page(request.GET.get("page"))
+    can_edit = request.user.has_role(Role.REPORTER)
+    rows = [
+        (agency, AgencyQuickContactForm(instance=agency, user=request.user, prefix=f"a{agency.pk}"))
+        for agency in page.object_list
+    ]
     context = {
-        "form": form,
-        "problems": problems,
-        "result": request.session.pop("agency_import_result", None),
+        "campaign": campaign,
+        "campaigns": Campaign.objects.order_by("title").only("pk", "title"),
+        "page": page,
+        "rows": rows if can_edit else [(agency, None) for agency in page.object_list],
+        "can_edit": can_edit,
     }
-    return render(request, "agencies/import.html", context)
+    return render(request, "agencies/needs_contact.html", context)
 
 
-@role_required(Role.REPORTER)
-@require_http_methods(["GET", "POST"])
-def agency_import_confirm(request):
-    """Preview the counts of a checked upload; on POST, import it and show what happened."""
-    pending, data = _pending(request)
-    if pending is None:
-        messages.warning(request, "There is no checked file waiting: upload it again.")
-        return redirect("agency-import")
-    parsed = agency_file_parse(data)
-    campaign = Campaign.objects.filter(pk=pending["campaign_id"]).first() if pending["campaign_id"] else None
-    if request.method == "POST" and len(parsed.rows) >= BACKGROUND_IMPORT_ROWS:
-        return _import_in_background(request, pending, total=len(parsed.rows))
-    if request.method == "POST":
-        try:
-            with transaction.atomic():
-                if pending["new_campaign"] and campaign is None:
-                    campaign, _ = campaign_for_import(name=pending["new_campaign"], owner=request.user)
-                result = agencies_import(parsed=parsed, campaign=campaign)
-        except AgencyImportError as error:
-            messages.error(request, f"Nothing was imported: {error}")
-            return redirect("agency-import")
-        _pending_discard(request)
-        request.session["agency_import_result"] = {
-            "filename": pending["filename"],
-            "summary": result.summary(),
-            "campaign": campaign.title if campaign else "",
-        }
-        messages.success(request, f"Imported {pending['filename']}: {result.summary()}.")
-        return redirect("agency-import")
-    try:
-        preview = agencies_import(parsed=parsed, dry_run=True)
-    except AgencyImportError as error:
-        messages.error(request, f"The file no longer checks out: {error}")
-        return redirect("agency-import")
-    context = {"pending": pending, "preview": preview, "campaign": campaign}
-    return render(request, "agencies/import_confirm.html", context)
-
-
-def _import_in_background(request, pending: dict, *, total: int):
-    """Hand a large confirmed upload to a worker and show its progress page."""
-    token = pending["token"]
-    import_progress_write(token, state="queued", done=0, total=total, filename=pending["filename"])
-    request.session.pop(SESSION_KEY, None)  # the worker owns (and deletes) the stored file now
-    agencies_import_queue(
-        token=token,
-        total=total,
-        campaign_id=pending["campaign_id"],
-        new_campaign=pending["new_campaign"],
-        owner_id=request.user.pk,
-    )
-    return redirect("agency-import-progress", token=token)
-
-
-def _progress_context(token: str) -> dict:
-    if not re.fullmatch(r"[0-9a-f]{32}", token):
-        raise Http404("No such import.")
-    progress = import_progress_read(token)
-    if progress is None:
-        raise Http404("No such import.")
-    total = progress.get("total") or 0
-    progress["percent"] = round(100 * progress.get("done", 0) / total) if total else 0
-    progress["running"] = progress["state"] in ("queued", "running")
-    return {"token": token, "progress": progress}
-
-
-@role_required(Role.REPORTER)
-def agency_import_progress(request, token):
-    """The page of a background import: the progress fragment, polled until the counts appear."""
-    return render(request, "agencies/import_progress.html", _progress_context(token))
-
-
-@role_required(Role.REPORTER)
-def agency_import_progress_status(request, token):
-    """The progress fragment alone, for htmx polling."""
-    return render(request, "agencies/_import_progress.html", _progress_context(token))
+def agency_needs_contact_csv(request):
+    """The queue as a spreadsheet to fill in and import again (empty cells never erase a stored value)."""
+    campaign, agencies = _contact_queue(request)
+    fields = [
+        "name",
+        "state",
+        "city",
+        "county",
+        "email",
+        "portal_url",
+        "portal_name",
+        "address",
+        "phone",
+        "fax",
+    ]
+    rows = agencies.values_list(*fields)
+    suffix = f"-{campaign.slug}" if campaign else ""
+    return csv_response(f"agencies-needing-contact{suffix}.csv", CONTACT_EXPORT_HEADER, rows)
 
 
 urlpatterns = [
     path("", agency_list, name="agency-list"),
-    path("import/", agency_import, name="agency-import"),
-    path("import/confirm/", agency_import_confirm, name="agency-import-confirm"),
-    path("import/progress/<str:token>/", agency_import_progress, name="agency-import-progress"),
-    path(
-        "import/progress/<str:token>/status/",
-        agency_import_progress_status,
-        name="agency-import-progress-status",
-    ),
+    path("needs-contact/", agency_needs_contact, name="agency-needs-contact"),
+    path("needs-contact.csv", agency_needs_contact_csv, name="agency-needs-contact-csv"),
+    *agency_imports.urlpatterns,
     path("<int:pk>/", agency_detail, name="agency-detail"),
     path("<int:pk>/edit/", agency_edit, name="agency-edit"),
+    path("<int:pk>/contact/", agency_contact, name="agency-contact"),
 ]

@@ -1,25 +1,16 @@
-"""Agency import: parse and check a CSV (pure), plan creates/updates against existing rows, write in batches.
-
-Import rules: header names and state names are matched loosely; an agency is "the same" when its normalised
-name and state match; the file fills and corrects contact fields but never erases them (an empty cell keeps
-what is stored); columns the model has no field for are kept in Agency.extra under their original header.
-A file with any problem writes nothing.
-"""
+"""Reading an agency CSV into checked rows (pure, no database): headers, states, kinds, problems by line."""
 
 import csv
 import io
 import re
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import connection, transaction
-from django.utils.text import slugify
 
-from .models import Agency, AgencyKind, Campaign
-from .models.agency import normalize_agency_name
+from ..models import Agency, AgencyKind
+from ..models.agency import normalize_agency_name
 
 STATE_NAMES = {
     "AL": "Alabama",
@@ -109,7 +100,10 @@ HEADER_ALIASES = {
 }
 HEADER_FIELDS = {alias: model_field for model_field, aliases in HEADER_ALIASES.items() for alias in aliases}
 REQUIRED_FIELDS = ["name", "state"]
-CONTACT_FIELDS = ["city", "county", "email", "portal_url", "portal_name", "address", "phone", "fax", "notes"]
+# One-line values: any run of whitespace, CR/LF included, becomes one space (a name reaches email headers).
+SINGLE_LINE_FIELDS = ("name", "city", "county", "email", "portal_url", "portal_name", "phone", "fax")
+# csv's own limit on one cell (128 KiB); a longer cell is reported, not a crash.
+CELL_MAX_CHARS = csv.field_size_limit()
 KIND_ALIASES = {
     "police": AgencyKind.POLICE,
     "police department": AgencyKind.POLICE,
@@ -209,9 +203,19 @@ def _map_header(header: list[str], line: int, parsed: ParsedFile) -> list[str | 
     """Each column's model field (None = extra column), recording header problems on `parsed`."""
     targets: list[str | None] = []
     seen: dict[str, str] = {}
+    positions: dict[str, int] = {}
     for position, cell in enumerate(header, start=1):
         original = cell.replace("\ufeff", "").strip() or f"column {position}"
+        if "\x00" in original:
+            parsed.problems.append(ImportProblem(line, f"the name of column {position} contains a NUL byte"))
+            original = original.replace("\x00", "")
         target = HEADER_FIELDS.get(_words(cell))
+        if original.lower() in positions and not target:  # a known field twice is reported below
+            message = (
+                f"column {original!r} appears twice (columns {positions[original.lower()]} and {position})"
+            )
+            parsed.problems.append(ImportProblem(line, message + "; rename or remove one"))
+        positions[original.lower()] = position
         if target and target in seen:
             message = f"columns {seen[target]!r} and {original!r} both mean {target}; keep one"
             parsed.problems.append(ImportProblem(line, message))
@@ -235,6 +239,9 @@ def _map_header(header: list[str], line: int, parsed: ParsedFile) -> list[str | 
 def _check_values(values: dict[str, str], line: int, headers: dict[str, str]) -> list[ImportProblem]:
     """Problems with one row's mapped values (values are cleaned in place)."""
     problems = []
+    for model_field in SINGLE_LINE_FIELDS:
+        if model_field in values:
+            values[model_field] = " ".join(values[model_field].split())
     if not values.get("name"):
         problems.append(ImportProblem(line, "the agency name is empty", headers["name"]))
     raw_state = values.get("state", "")
@@ -261,14 +268,35 @@ def _check_values(values: dict[str, str], line: int, headers: dict[str, str]) ->
             message = f"{url!r} is not a web address (http:// or https://)"
             problems.append(ImportProblem(line, message, headers["portal_url"]))
     for model_field, value in values.items():
-        max_length = getattr(Agency._meta.get_field(model_field), "max_length", None)
-        if (
-            model_field in ("name", "city", "county", "portal_name", "phone", "fax")
-            and len(value) > max_length
-        ):
-            message = f"longer than {max_length} characters"
+        max_length = Agency._meta.get_field(model_field).max_length
+        if model_field not in ("state", "kind") and max_length and len(value) > max_length:
+            message = f"longer than {max_length} characters ({len(value)})"
             problems.append(ImportProblem(line, message, headers[model_field]))
     return problems
+
+
+def _nul_problems(cells: list[str], originals: list[str], line: int) -> list[ImportProblem]:
+    """A NUL byte in a cell: PostgreSQL cannot store it, and no real CSV has one."""
+    return [
+        ImportProblem(line, "contains a NUL byte (is this a text CSV?)", originals[index])
+        for index, cell in enumerate(cells[: len(originals)])
+        if "\x00" in cell
+    ]
+
+
+def _rows(reader, parsed: ParsedFile):
+    """The reader's rows; a malformed row (a cell over csv's 128 KiB limit) ends the file with a problem."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            message = (
+                f"cannot read this row: {error} (a cell may be longer than {CELL_MAX_CHARS:,} characters)"
+            )
+            parsed.problems.append(ImportProblem(reader.line_num, message))
+            return
 
 
 def agency_file_parse(data: bytes, *, progress: Callable[[Iterable], Iterable] = iter) -> ParsedFile:
@@ -283,9 +311,14 @@ def agency_file_parse(data: bytes, *, progress: Callable[[Iterable], Iterable] =
     # Windows line endings, also inside quoted multi-line addresses, become plain newlines.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     reader = csv.reader(io.StringIO(text, newline=""))
-    header_line, header = 1, next(reader)
-    while not any(cell.strip() for cell in header):
-        header_line, header = reader.line_num + 1, next(reader)
+    rows = _rows(reader, parsed)
+    header_line, header = 1, next(rows, None)
+    while header is not None and not any(cell.strip() for cell in header):
+        header_line, header = reader.line_num + 1, next(rows, None)
+    if header is None:
+        if not parsed.problems:
+            parsed.problems.append(ImportProblem(1, "the file has no header row: every line is empty"))
+        return parsed
     targets = _map_header(header, header_line, parsed)
     if parsed.problems:
         return parsed
@@ -293,9 +326,12 @@ def agency_file_parse(data: bytes, *, progress: Callable[[Iterable], Iterable] =
     headers = {target: original for original, target in zip(originals, targets, strict=True) if target}
     seen: dict[tuple[str, str], int] = {}
     line = reader.line_num + 1
-    for cells in progress(reader):
+    for cells in progress(rows):
         row_line, line = line, reader.line_num + 1
         if not any(cell.strip() for cell in cells):
+            continue
+        if nul_problems := _nul_problems(cells, originals, row_line):
+            parsed.problems += nul_problems
             continue
         if len(cells) > len(targets) and any(cell.strip() for cell in cells[len(targets) :]):
             message = f"{len(cells)} values but the header has {len(targets)} columns (a stray comma?)"
@@ -319,168 +355,3 @@ def agency_file_parse(data: bytes, *, progress: Callable[[Iterable], Iterable] =
     if not parsed.rows and not parsed.problems:
         parsed.problems.append(ImportProblem(header_line, "the file has a header but no agency rows"))
     return parsed
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    added_to_campaign: int = 0
-    needing_contact: int = 0
-    dry_run: bool = False
-    agency_ids: list[int] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return self.created + self.updated + self.unchanged
-
-    def summary(self) -> str:
-        text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-        if self.added_to_campaign:
-            text += f"; {self.added_to_campaign} added to the campaign"
-        return text + (" (dry run: nothing written)" if self.dry_run else "")
-
-
-class AgencyImportError(ValueError):
-    """The file has problems; nothing was written."""
-
-    def __init__(self, problems: list[ImportProblem]):
-        self.problems = problems
-        super().__init__("\n".join(str(problem) for problem in problems))
-
-
-def _new_agency(row: AgencyRow) -> Agency:
-    values = dict(row.values)
-    values["kind"] = agency_kind(values.get("kind", ""), values["name"])
-    agency = Agency(**values, extra=dict(row.extra))
-    agency.normalized_name = normalize_agency_name(agency.name)  # bulk_create skips save()
-    return agency
-
-
-def _changed_fields(agency: Agency, row: AgencyRow) -> list[str]:
-    """Apply the row to an existing agency: fill and correct, never erase; the fields that changed."""
-    changed = []
-    for model_field, value in row.values.items():
-        if model_field in ("name", "state") or not value:
-            continue
-        if model_field == "kind":
-            value = agency_kind(value)
-        if getattr(agency, model_field) != value:
-            setattr(agency, model_field, value)
-            changed.append(model_field)
-    extra = dict(agency.extra or {})
-    for key, value in row.extra.items():
-        if value or key not in extra:
-            extra[key] = value
-    if extra != agency.extra:
-        agency.extra = extra
-        changed.append("extra")
-    return changed
-
-
-def _allow_large_sqlite_batches() -> None:
-    """Let one INSERT carry a whole file on SQLite.
-
-    Django 5.2 assumes SQLite's historic 999-variable limit and splits bulk writes into ~60-row batches; the
-    linked library's real limit (250,000 on current builds) is read from the connection instead.
-    """
-    if connection.vendor != "sqlite":
-        return
-    connection.ensure_connection()
-    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    if limit > connection.features.max_query_params:
-        connection.features.max_query_params = limit
-
-
-def _agencies_write(to_create: list[Agency], to_update: list[Agency], changed_fields: list[str]) -> None:
-    """New and changed agencies in one INSERT ... ON CONFLICT (normalized_name, state) DO UPDATE.
-
-    bulk_update would write a CASE WHEN per field and row, slow past a few hundred rows; an upsert of the
-    merged rows updates any number of agencies in the same single statement that creates the new ones. It also
-    means an agency another import created a moment ago is matched instead of failing the unique constraint.
-    """
-    known_ids = [agency.pk for agency in to_update]
-    for agency in to_update:
-        agency.pk, agency._state.adding = None, True  # matched by (normalized_name, state), not id
-    Agency.objects.bulk_create(
-        [*to_create, *to_update],
-        update_conflicts=True,
-        unique_fields=["normalized_name", "state"],
-        update_fields=[*changed_fields, "updated_at"],
-    )
-    for agency, pk in zip(to_update, known_ids, strict=True):
-        agency.pk, agency._state.adding = pk, False
-
-
-def agencies_import(
-    *, parsed: ParsedFile, campaign: Campaign | None = None, dry_run: bool = False
-) -> ImportResult:
-    """Create new agencies and update known ones (same normalised name and state) in batched queries."""
-    if not parsed.ok:
-        raise AgencyImportError(parsed.problems)
-    result = ImportResult(dry_run=dry_run)
-    states = sorted({row.values["state"] for row in parsed.rows})
-    with transaction.atomic():
-        existing = {
-            (agency.normalized_name, agency.state): agency
-            for agency in Agency.objects.filter(state__in=states)
-        }
-        to_create, to_update, changed_fields, unchanged = [], [], set(), []
-        for row in parsed.rows:
-            agency = existing.get(row.key)
-            if agency is None:
-                to_create.append(_new_agency(row))
-                continue
-            changed = _changed_fields(agency, row)
-            (to_update if changed else unchanged).append(agency)
-            changed_fields.update(changed)
-        result.created, result.updated, result.unchanged = len(to_create), len(to_update), len(unchanged)
-        result.needing_contact = sum(agency.needs_contact for agency in (*to_create, *to_update, *unchanged))
-        if dry_run:
-            return result
-        _allow_large_sqlite_batches()
-        _agencies_write(to_create, to_update, sorted(changed_fields))
-        result.agency_ids = [agency.pk for agency in (*to_create, *to_update, *unchanged)]
-        if campaign is not None:
-            result.added_to_campaign = _campaign_add(campaign, result.agency_ids)
-    return result
-
-
-def _campaign_add(campaign: Campaign, agency_ids: list[int]) -> int:
-    """Add agencies to a campaign in one INSERT; how many were not in it yet."""
-    through = Campaign.agencies.through
-    already = set(through.objects.filter(campaign=campaign).values_list("agency_id", flat=True))
-    links = [through(campaign_id=campaign.pk, agency_id=pk) for pk in agency_ids if pk not in already]
-    through.objects.bulk_create(links)
-    return len(links)
-
-
-def campaign_for_import(*, name: str, owner=None) -> tuple[Campaign, bool]:
-    """The campaign titled `name` (or with that slug), created with a unique slug and tracking prefix."""
-    name = name.strip()
-    found = Campaign.objects.filter(title__iexact=name).first() or Campaign.objects.filter(slug=name).first()
-    if found:
-        return found, False
-    base_slug = slugify(name)[:50] or "campaign"
-    slug, number = base_slug, 1
-    while Campaign.objects.filter(slug=slug).exists():
-        number += 1
-        slug = f"{base_slug}-{number}"
-    first_word = re.sub(r"[^A-Z0-9]", "", base_slug.split("-")[0].upper())[:8] or "CAMP"
-    prefix, number = first_word, 1
-    while Campaign.objects.filter(tracking_prefix=prefix).exists():
-        number += 1
-        prefix = f"{first_word}{number}"
-    return Campaign.objects.create(title=name, slug=slug, tracking_prefix=prefix, owner=owner), True
-
-
-def agencies_import_queue(
-    *, token: str, total: int, campaign_id: int | None, new_campaign: str, owner_id: int | None
-) -> None:
-    """Run a confirmed upload on a worker once the current transaction commits."""
-    from .queue import task_enqueue_on_commit
-
-    task_enqueue_on_commit(
-        "foia.tasks.agencies.import_agencies", token, total, campaign_id, new_campaign, owner_id
-    )
