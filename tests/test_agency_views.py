@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from foia.models import Agency, AgencyKind, Campaign
+from foia.models import Agency, AgencyImport, AgencyKind, Campaign, ImportStatus
 
 from .conftest import wait_until
 from .factories import AgencyFactory, CampaignFactory, LawFactory, RecordsRequestFactory
@@ -90,10 +90,10 @@ def test_a_bad_email_in_the_edit_form_is_refused_with_a_message(alice_client):
     assert agency.email == "old@troy.example"
 
 
-@pytest.mark.parametrize("name", ["agency-import", "agency-import-confirm"])
-def test_a_viewer_cannot_reach_the_import(victor_client, name):
-    assert victor_client.get(reverse(name)).status_code == 403
-    assert victor_client.post(reverse(name)).status_code == 403
+def test_a_viewer_cannot_reach_the_import(victor_client):
+    assert victor_client.get(reverse("agency-import")).status_code == 403
+    assert upload(victor_client, big_csv(2)).status_code == 403
+    assert not AgencyImport.objects.exists()
 
 
 def test_a_viewer_cannot_edit_an_agency(victor_client):
@@ -105,39 +105,71 @@ def test_a_viewer_cannot_edit_an_agency(victor_client):
     assert agency.email == "old@troy.example"
 
 
-def test_upload_preview_and_confirm_imports_the_sample_into_a_campaign(alice_client):
-    campaign = CampaignFactory()
+def last_import() -> AgencyImport:
+    return AgencyImport.objects.latest("pk")
+
+
+def confirm(client, agency_import: AgencyImport):
+    return client.post(reverse("agency-import-confirm", args=[agency_import.pk]))
+
+
+def test_upload_preview_and_confirm_imports_the_sample_into_a_campaign(alice_client, alice):
+    campaign = CampaignFactory(owner=alice)
     response = upload(alice_client, SAMPLE.read_bytes(), campaign=campaign.pk)
-    assert response.status_code == 302 and response.url == reverse("agency-import-confirm")
-    assert Agency.objects.count() == 0  # nothing written before the confirm
-    preview = alice_client.get(reverse("agency-import-confirm"))
-    assert preview.context["preview"].created == 35
-    assert "35 new agencies" in " ".join(preview.content.decode().split()).replace("<b>", "").replace(
-        "</b>", ""
+    agency_import = last_import()
+    assert response.status_code == 302 and response.url == reverse(
+        "agency-import-detail", args=[agency_import.pk]
     )
-    done = alice_client.post(reverse("agency-import-confirm"))
-    assert done.status_code == 302 and done.url == reverse("agency-import")
+    assert Agency.objects.count() == 0  # nothing written before the confirm
+    assert agency_import.status == ImportStatus.CHECKED and agency_import.created == 35
+    preview = alice_client.get(response.url).content.decode()
+    assert "35 new agencies" in " ".join(preview.split()).replace("<b>", "").replace("</b>", "")
+    done = confirm(alice_client, agency_import)
+    assert done.status_code == 302 and done.url == response.url
     assert Agency.objects.count() == 35 and campaign.agencies.count() == 35
     page = alice_client.get(done.url).content.decode()
     assert "35 created, 0 updated, 0 unchanged" in page
-    # the checked file is gone: a second confirm does nothing
-    assert alice_client.post(reverse("agency-import-confirm")).url == reverse("agency-import")
+    agency_import.refresh_from_db()
+    assert agency_import.status == ImportStatus.DONE and agency_import.rows == {}
+    assert not agency_import.file  # the upload is deleted once written
+    # a second confirm does nothing
+    confirm(alice_client, agency_import)
     assert Agency.objects.count() == 35
+
+
+def test_the_upload_is_kept_through_the_storage_api_until_confirmed(alice_client):
+    upload(alice_client, SAMPLE.read_bytes())
+    agency_import = last_import()
+    assert agency_import.file.name.startswith("agency-imports/")
+    with agency_import.file.open("rb") as stored:
+        assert stored.read() == SAMPLE.read_bytes()
+
+
+def test_the_upload_is_parsed_once(alice_client, monkeypatch):
+    from foia.imports import runs
+
+    calls = []
+    original = runs.agency_file_parse
+    monkeypatch.setattr(runs, "agency_file_parse", lambda *a, **k: calls.append(1) or original(*a, **k))
+    upload(alice_client, SAMPLE.read_bytes())
+    alice_client.get(reverse("agency-import-detail", args=[last_import().pk]))
+    confirm(alice_client, last_import())
+    assert len(calls) == 1 and Agency.objects.count() == 35
 
 
 def test_reuploading_the_same_file_shows_all_unchanged(alice_client):
     upload(alice_client, SAMPLE.read_bytes())
-    alice_client.post(reverse("agency-import-confirm"))
+    confirm(alice_client, last_import())
     upload(alice_client, SAMPLE.read_bytes())
-    assert alice_client.get(reverse("agency-import-confirm")).context["preview"].unchanged == 35
-    alice_client.post(reverse("agency-import-confirm"))
-    assert "0 created, 0 updated, 35 unchanged" in alice_client.get(reverse("agency-import")).content.decode()
+    assert last_import().unchanged == 35
+    response = confirm(alice_client, last_import())
+    assert "0 created, 0 updated, 35 unchanged" in alice_client.get(response.url).content.decode()
 
 
 def test_a_new_campaign_named_on_the_page_is_created_on_confirm(alice_client, alice):
     upload(alice_client, SAMPLE.read_bytes(), new_campaign="Ring doorbells 2026")
     assert not Campaign.objects.exists()
-    alice_client.post(reverse("agency-import-confirm"))
+    confirm(alice_client, last_import())
     campaign = Campaign.objects.get(title="Ring doorbells 2026")
     assert campaign.agencies.count() == 35 and campaign.owner == alice
 
@@ -145,12 +177,13 @@ def test_a_new_campaign_named_on_the_page_is_created_on_confirm(alice_client, al
 def test_a_bad_upload_lists_every_problem_with_its_line_and_writes_nothing(alice_client):
     data = b"agency,state,email\nGood PD,MI,a@x.example\nBad PD,Narnia,a@x.example\nWorse PD,MI,@@\n"
     response = upload(alice_client, data)
-    assert response.status_code == 200
-    page = response.content.decode()
+    assert response.status_code == 302
+    page = alice_client.get(response.url).content.decode()
     assert "2 problems" in page and "nothing was imported" in page
     assert "line 3, column state: unknown state" in page and "line 4, column email" in page
     assert Agency.objects.count() == 0
-    assert alice_client.get(reverse("agency-import-confirm")).status_code == 302
+    assert last_import().status == ImportStatus.INVALID
+    assert confirm(alice_client, last_import()).status_code == 302 and Agency.objects.count() == 0
 
 
 def test_an_upload_over_the_size_limit_is_refused_with_a_clear_message(alice_client, settings):
@@ -158,7 +191,7 @@ def test_an_upload_over_the_size_limit_is_refused_with_a_clear_message(alice_cli
     response = upload(alice_client, b"agency,state\n" + b"Troy PD,MI\n" * 200)
     assert response.status_code == 200
     assert "the largest file accepted is 1.0\xa0KB" in response.content.decode()
-    assert Agency.objects.count() == 0
+    assert Agency.objects.count() == 0 and not AgencyImport.objects.exists()
 
 
 def test_an_upload_without_a_file_says_so(alice_client):
@@ -166,7 +199,7 @@ def test_an_upload_without_a_file_says_so(alice_client):
     assert "This field is required." in response.content.decode()
 
 
-# --- Large files: the confirmed import runs on a worker and the page polls its progress ---------------------
+# --- Large files: checked and written on a worker while the page polls the row's progress -------------------
 
 
 def big_csv(rows: int) -> bytes:
@@ -176,73 +209,88 @@ def big_csv(rows: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def test_a_large_confirmed_import_runs_on_a_worker_and_the_page_polls_until_the_counts_show(
-    alice_client, start_worker, monkeypatch, settings
+def test_a_large_import_is_checked_and_written_on_a_worker_while_the_page_polls(
+    alice_client, start_worker, monkeypatch
 ):
-    from foia.views import agencies as agency_views
+    from foia.imports import runs
 
-    monkeypatch.setattr(agency_views, "BACKGROUND_IMPORT_ROWS", 100)
+    monkeypatch.setattr(runs, "BACKGROUND_IMPORT_ROWS", 100)
     AgencyFactory(name="Town 0 Police Department", state="MI", email="records0@town0.gov")
-    AgencyFactory(name="Town 1 Police Department", state="MI", email="old@town1.gov")
-    upload(alice_client, big_csv(1200), name="big.csv", new_campaign="Big Sweep")
-    response = alice_client.post(reverse("agency-import-confirm"))
-    assert response.status_code == 302 and "/import/progress/" in response.url
+    AgencyFactory(name="Town 1 Police Department", state="MI", email="")
+    response = upload(alice_client, big_csv(1200), name="big.csv", new_campaign="Big Sweep")
+    agency_import = last_import()
+    assert agency_import.status == ImportStatus.UPLOADED and agency_import.rows_total == 1200
     page = alice_client.get(response.url).content.decode()  # queued: no worker is running yet
-    assert "Importing big.csv" in page and "0 of 1200 rows" in page and 'hx-trigger="every 1s"' in page
+    assert "Checking big.csv" in page and "0 of 1200 rows" in page and 'hx-trigger="every 1s"' in page
     start_worker()
-    status_url = response.url + "status/"
+    status_url = reverse("agency-import-status", args=[agency_import.pk])
 
-    def finished():
-        fragment = alice_client.get(status_url).content.decode()
-        return fragment if "Imported big.csv" in fragment else None
+    def shows(text):
+        def check():
+            fragment = alice_client.get(status_url).content.decode()
+            return fragment if text in fragment else None
 
-    fragment = wait_until(finished, timeout=60, message="the import's counts on the progress fragment")
+        return check
+
+    fragment = wait_until(shows("Confirm the import"), timeout=60, message="the preview after the check")
+    assert "hx-trigger" not in fragment and Agency.objects.count() == 2
+    assert confirm(alice_client, agency_import).status_code == 302
+    fragment = wait_until(shows("Imported big.csv"), timeout=60, message="the counts after the write")
     assert "1198 created, 1 updated, 1 unchanged; 1200 added to the campaign" in fragment
     assert "hx-trigger" not in fragment  # polling stops once the counts are shown
     assert Agency.objects.count() == 1200
     assert Campaign.objects.get(title="Big Sweep").agencies.count() == 1200
-    assert not list((Path(settings.MEDIA_ROOT) / "agency-imports").glob("*.csv"))  # the upload is gone
+    agency_import.refresh_from_db()
+    assert agency_import.status == ImportStatus.DONE and not agency_import.file
 
 
-def test_a_small_confirmed_import_still_finishes_on_the_page_itself(alice_client):
-    upload(alice_client, big_csv(3))
-    response = alice_client.post(reverse("agency-import-confirm"))
-    assert response.url == reverse("agency-import") and Agency.objects.count() == 3
-
-
-def test_a_background_import_that_fails_shows_the_error_and_writes_nothing(alice_client, settings):
-    from foia.tasks.agencies import agency_import_run, import_progress_write
+def test_a_step_runs_once_however_often_it_is_delivered(alice_client):
+    from foia.imports.runs import agency_import_process, agency_import_write
 
     upload(alice_client, big_csv(5))
-    token = alice_client.session["agency_import"]["token"]
-    import_progress_write(token, state="queued", done=0, total=5, filename="agencies.csv")
-    (Path(settings.MEDIA_ROOT) / "agency-imports" / f"{token}.csv").write_bytes(
-        b"agency,state\nTroy PD,Nowhere\n"
-    )
-    assert (
-        agency_import_run(token=token, total=5, campaign_id=None, new_campaign="", owner_id=None) == "failed"
-    )
-    fragment = alice_client.get(reverse("agency-import-progress-status", args=[token])).content.decode()
-    assert "Nothing was imported" in fragment and "line 2, column state: unknown state" in fragment
+    agency_import = last_import()
+    assert agency_import_process(import_id=agency_import.pk) == "nothing to do (checked)"
+    confirm(alice_client, agency_import)
+    assert agency_import_write(import_id=agency_import.pk) == "already claimed"
+    assert Agency.objects.count() == 5
+
+
+def test_a_write_that_fails_shows_the_problem_and_writes_nothing(alice_client, bob):
+    from foia.imports.runs import agency_import_write
+
+    campaign = CampaignFactory(owner=None)
+    upload(alice_client, big_csv(5), campaign=campaign.pk)
+    agency_import = last_import()
+    campaign.owner = bob  # the campaign changed hands between the check and the write
+    campaign.save()
+    AgencyImport.objects.filter(pk=agency_import.pk).update(status=ImportStatus.CONFIRMED)
+    assert agency_import_write(import_id=agency_import.pk) == "failed"
+    fragment = alice_client.get(reverse("agency-import-status", args=[agency_import.pk])).content.decode()
+    assert "nothing was imported" in fragment and "belongs to someone else" in fragment
     assert Agency.objects.count() == 0
-    # a second delivery of the same task finds it claimed and does nothing
-    assert agency_import_run(token=token, total=5, campaign_id=None, new_campaign="", owner_id=None) == (
-        "already claimed"
-    )
 
 
-@pytest.mark.parametrize("name", ["agency-import-progress", "agency-import-progress-status"])
-def test_a_viewer_cannot_see_an_import_in_progress(victor_client, name):
-    from foia.tasks.agencies import import_progress_write
+def test_an_import_is_seen_and_confirmed_only_by_the_person_who_uploaded_it(client, alice, bob, erin):
+    client.force_login(alice)
+    upload(client, big_csv(3))
+    agency_import = last_import()
+    for person in (bob, erin):
+        client.force_login(person)
+        for name in ("agency-import-detail", "agency-import-status"):
+            assert client.get(reverse(name, args=[agency_import.pk])).status_code == 404
+        assert confirm(client, agency_import).status_code == 404
+    assert Agency.objects.count() == 0 and last_import().status == ImportStatus.CHECKED
 
-    token = "a" * 32
-    import_progress_write(token, state="running", done=10, total=20, filename="x.csv")
-    assert victor_client.get(reverse(name, args=[token])).status_code == 403
+
+@pytest.mark.parametrize("name", ["agency-import-detail", "agency-import-status", "agency-import-confirm"])
+def test_a_viewer_cannot_see_an_import(victor_client, alice, name):
+    agency_import = AgencyImport.objects.create(owner=alice, filename="x.csv", status=ImportStatus.CHECKED)
+    assert victor_client.get(reverse(name, args=[agency_import.pk])).status_code in (403, 405)
+    assert victor_client.post(reverse(name, args=[agency_import.pk])).status_code == 403
 
 
-def test_an_unknown_import_token_is_not_found(alice_client):
-    assert alice_client.get(reverse("agency-import-progress", args=["b" * 32])).status_code == 404
-    assert alice_client.get(reverse("agency-import-progress-status", args=["..etc"])).status_code == 404
+def test_an_unknown_import_is_not_found(alice_client):
+    assert alice_client.get(reverse("agency-import-detail", args=[999])).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -103,7 +103,7 @@ def _claim(import_id: int, *, frm: str, to: str) -> bool:
 def _finish(agency_import: AgencyImport, status: str, **fields) -> None:
     agency_import.file.delete(save=False)
     AgencyImport.objects.filter(pk=agency_import.pk).update(
-        status=status, rows={}, finished_at=timezone.now(), updated_at=timezone.now(), **fields
+        status=status, file="", rows={}, finished_at=timezone.now(), updated_at=timezone.now(), **fields
     )
 
 

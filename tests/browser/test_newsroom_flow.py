@@ -55,10 +55,10 @@ def test_editor_runs_a_campaign_from_import_to_dashboard(live_server, browser_pa
     page.goto(f"{base}/agencies/import/")
     page.set_input_files("input[type=file]", str(csv_path))
     page.click("button:has-text('Check the file')")
-    page.wait_for_url(re.compile(r".*/agencies/import/confirm/"))
+    page.wait_for_url(re.compile(r".*/agencies/import/\d+/$"))
     shot(page, "03-import-confirm")
     page.click("button:has-text('Import 3 agencies')")
-    page.wait_for_url(re.compile(r".*/agencies/import/$"))
+    page.wait_for_selector("h2:has-text('Imported ring-agencies.csv')")
     assert page.locator(".messages", has_text="Imported ring-agencies.csv").is_visible()
 
     # Create a campaign, then add every Michigan agency to it.
