@@ -174,6 +174,30 @@ def test_creates_and_updates_in_one_file_are_one_upsert(db, django_assert_num_qu
 
 # --- Bad input: each problem with its line, and nothing written ------------------------------------------
 
+LONG_DOMAIN = ".".join(["a" * 60] * 5) + ".example"  # a valid address shape, 312 characters
+# Found by the hardening review (issue 14): each was a 500 or a database error before.
+ISSUE_14_BAD_INPUTS = [
+    (b",,,\n,,\n,,,,\n", "line 1: the file has no header row: every line is empty"),
+    (
+        b"agency,state,source,Source\nTroy PD,MI,a,b\n",
+        "line 1: column 'Source' appears twice (columns 3 and 4)",
+    ),
+    (
+        b'agency,state,notes\nTroy PD,MI,"' + b"x" * (128 * 1024 + 1) + b'"\n',
+        "line 2: cannot read this row: field larger than field limit (131072)",
+    ),
+    (
+        f"agency,state,email\nTroy PD,MI,r@{LONG_DOMAIN}\n".encode(),
+        "line 2, column email: longer than 254 characters (314)",
+    ),
+    (
+        b"agency,state,portal\nTroy PD,MI,https://troy.example/" + b"a" * 500 + b"\n",
+        "line 2, column portal: longer than 500 characters (521)",
+    ),
+    (b"agency,state\nTroy\x00 PD,MI\n", "line 2, column agency: contains a NUL byte"),
+    (b"agency,state,notes\nTroy PD,MI,a\x00b\n", "line 2, column notes: contains a NUL byte"),
+]
+
 
 @pytest.mark.parametrize(
     ("data", "expected"),
@@ -196,6 +220,7 @@ def test_creates_and_updates_in_one_file_are_one_upsert(db, django_assert_num_qu
         (b"agency,state\nTroy PD,MI\nTROY  pd.,mi\n", "line 3, column agency: the same agency as line 2"),
         (b"agency,state\nTroy PD,MI\nCaf\xe9 PD,MI\n", "line 3: byte 0xe9 at character 4 is not UTF-8"),
         (b"agency,state\nTroy PD,MI,extra,cells\n", "line 2: 4 values but the header has 2 columns"),
+        *ISSUE_14_BAD_INPUTS,
     ],
 )
 def test_each_bad_input_is_reported_with_its_line(db, data, expected):
@@ -215,6 +240,19 @@ def test_a_file_with_one_bad_row_imports_nothing_and_lists_every_problem(db, tmp
     assert "line 3, column state: unknown state 'ZZ'" in str(error.value)
     assert "line 4, column email" in str(error.value)
     assert Agency.objects.count() == 0
+
+
+def test_line_breaks_and_tabs_inside_one_line_values_become_single_spaces(db):
+    data = b'agency,state,city,email\n"Troy\r\nPolice\tDepartment",MI,"Troy\n",records@troy.example\n'
+    assert problems(data) == []
+    run_import(data)
+    agency = Agency.objects.get()
+    assert (agency.name, agency.city) == ("Troy Police Department", "Troy")  # a name reaches email headers
+
+
+def test_a_postal_address_keeps_its_lines(db):
+    run_import(b'agency,state,address\nTroy PD,MI,"500 W Big Beaver Rd\nTroy, MI 48084"\n')
+    assert Agency.objects.get().address == "500 W Big Beaver Rd\nTroy, MI 48084"
 
 
 def test_line_numbers_count_physical_lines_across_quoted_addresses(db):

@@ -17,6 +17,7 @@ from ..permissions import role_required
 from . import agency_imports
 
 PAGE_SIZE = 50
+CONTACT_EXPORT_FIELDS = ["email", "portal_url", "portal_name", "address", "phone", "fax"]
 # The columns of the needs-contact export; the import reads them back (empty cells never erase).
 CONTACT_EXPORT_HEADER = ["agency", "state", "city", "county", "email", "portal url", "portal name", "address",
                          "phone", "fax"]  # fmt: skip
@@ -202,19 +203,12 @@ def agency_needs_contact(request):
 def agency_needs_contact_csv(request):
     """The queue as a spreadsheet to fill in and import again (empty cells never erase a stored value)."""
     campaign, agencies = _contact_queue(request)
-    fields = [
-        "name",
-        "state",
-        "city",
-        "county",
-        "email",
-        "portal_url",
-        "portal_name",
-        "address",
-        "phone",
-        "fax",
-    ]
-    rows = agencies.values_list(*fields)
+    fields = ["name", "state", "city", "county", *CONTACT_EXPORT_FIELDS]
+    # Simulated demo contacts are left out, so a filled file never turns them into real ones.
+    rows = (
+        row[:4] + ("",) * len(CONTACT_EXPORT_FIELDS) if row[-1] else row[:-1]
+        for row in agencies.values_list(*fields, "is_demo")
+    )
     suffix = f"-{campaign.slug}" if campaign else ""
     return csv_response(f"agencies-needing-contact{suffix}.csv", CONTACT_EXPORT_HEADER, rows)
 
