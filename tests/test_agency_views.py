@@ -1,5 +1,6 @@
 """Agency pages: list, detail, contact edit, and the upload -> confirm import; role checks."""
 
+import html
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from foia.models import Agency, AgencyImport, AgencyKind, Campaign, ImportStatus
 
 from .conftest import wait_until
 from .factories import AgencyFactory, CampaignFactory, LawFactory, RecordsRequestFactory
+from .test_import import ISSUE_14_BAD_INPUTS
 
 SAMPLE = Path(__file__).resolve().parent.parent / "foia" / "data" / "ring_agencies_sample.csv"
 
@@ -305,3 +307,15 @@ def test_an_unknown_import_is_not_found(alice_client):
 )
 def test_an_agency_is_reached_by_its_best_contact(db, contact, method):
     assert AgencyFactory.build(**contact).contact_method == method
+
+
+@pytest.mark.parametrize(("data", "expected"), ISSUE_14_BAD_INPUTS)
+def test_each_bad_file_from_the_review_gets_its_line_on_the_page_and_stores_nothing(
+    alice_client, data, expected
+):
+    response = upload(alice_client, data)
+    assert response.status_code == 302
+    page = html.unescape(alice_client.get(response.url).content.decode())
+    assert expected in page and "nothing was imported" in page
+    assert not Agency.objects.exists()
+    assert AgencyImport.objects.get().status == ImportStatus.INVALID and not AgencyImport.objects.get().file

@@ -20,7 +20,16 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from foia.models import Direction, Document, DocumentKind, RequestDocument, Status
+from foia.models import (
+    Agency,
+    AgencyImport,
+    Direction,
+    Document,
+    DocumentKind,
+    ImportStatus,
+    RequestDocument,
+    Status,
+)
 
 from .factories import AgencyFactory, CampaignFactory, CommunicationFactory, LawFactory, RecordsRequestFactory
 
@@ -59,6 +68,7 @@ PK_OWNERS = [
     ("api/communications/", "communication"),
     ("api/documents/", "link"),
     ("campaigns/", "campaign"),
+    ("agencies/import/", "agency_import"),
     ("agencies/", "agency"),
     ("letters/", "request"),
     ("requests/", "request"),
@@ -92,7 +102,13 @@ def world(db, alice, bob, erin, victor, ada):
         size=len(content), mime_type="application/pdf", original_name="m.pdf", kind=DocumentKind.CONTRACT,
     )  # fmt: skip
     link = RequestDocument.objects.create(request=mine, document=document, filename="m.pdf")
+    agency_import = AgencyImport.objects.create(
+        owner=alice, filename="alice.csv", status=ImportStatus.CHECKED, rows_total=1, created=1,
+        rows={"columns": {"agency": "name", "state": "state"},
+              "rows": [[2, {"name": "Troy PD", "state": "MI"}, {}]]},
+    )  # fmt: skip
     return {
+        "agency_import": agency_import,
         "campaign": campaign, "bobs_campaign": bobs_campaign, "agency": agency, "request": mine,
         "bobs_request": bobs, "communication": communication, "unsorted": unsorted, "document": document,
         "link": link,
@@ -185,6 +201,7 @@ READ_VIEWS_ANSWERING_POST = {
     "campaign-progress", "campaign-zip", "campaign-merged", "letter-preview", "letter-pdf", "request-list",
     "request-overdue", "request-detail", "document-list", "document-detail", "document-download",
     "communication-detail", "communication-raw", "mail-unsorted", "search", "clause-finder",
+    "agency-needs-contact", "agency-needs-contact-csv",
 }  # fmt: skip
 
 
@@ -317,6 +334,55 @@ def test_a_reporter_cannot_file_mail_on_another_reporters_request(client, world,
     )
     client.force_login(erin)
     assert client.post(url, {"records_request": world["request"].pk}).status_code == 302
+
+
+# --- Agency imports and agency contacts (issue 14 item 6) -------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["bob", "erin"])
+def test_an_import_is_seen_and_confirmed_only_by_its_owner(client, world, request, who):
+    client.force_login(request.getfixturevalue(who))
+    before = snapshot()
+    for name in ("agency-import-detail", "agency-import-status"):
+        assert client.get(url_for(name, world)).status_code == 404, (who, name)
+    assert client.post(url_for("agency-import-confirm", world)).status_code == 404
+    assert snapshot() == before
+
+
+def test_the_owner_confirms_their_import(client, world, alice):
+    client.force_login(alice)
+    assert client.post(url_for("agency-import-confirm", world)).status_code == 302
+    assert Agency.objects.filter(name="Troy PD").exists()
+
+
+def test_a_reporter_cannot_import_into_another_reporters_campaign(client, world, alice, bob):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(bob)
+    before = snapshot()
+    for fields in ({"campaign": world["campaign"].pk}, {"new_campaign": world["campaign"].title.upper()}):
+        file = SimpleUploadedFile("a.csv", b"agency,state\nTroy PD,MI\n", "text/csv")
+        response = client.post(reverse("agency-import"), {"file": file, **fields})
+        assert response.status_code == 200 and response.context["form"].errors, fields
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("name", ["agency-edit", "agency-contact"])
+def test_a_reporter_cannot_change_a_shared_agencys_stored_contact_an_editor_can(
+    client, world, bob, erin, name
+):
+    agency = world["agency"]
+    url = url_for(name, world)
+    prefix = f"a{agency.pk}-" if name == "agency-contact" else ""
+    data = {f"{prefix}email": "attacker@evil.example", "kind": "police"}
+    client.force_login(bob)
+    before = snapshot()
+    assert client.post(url, data).status_code in (200, 302)
+    assert snapshot() == before
+    client.force_login(erin)
+    assert client.post(url, data).status_code == 302
+    agency.refresh_from_db()
+    assert (agency.email, agency.contact_changed_by) == ("attacker@evil.example", erin)
 
 
 # --- Django admin --------------------------------------------------------------------------------------
