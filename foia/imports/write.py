@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from ..models import Agency, Campaign
 from ..models.agency import CONTACT_FIELDS, normalize_agency_name
+from ..models.agency_import import import_summary
 from .parse import AgencyRow, ImportProblem, ParsedFile, agency_kind
 
 
@@ -35,9 +36,7 @@ class ImportResult:
         return self.created + self.updated + self.unchanged
 
     def summary(self) -> str:
-        text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-        if self.added_to_campaign:
-            text += f"; {self.added_to_campaign} added to the campaign"
+        text = import_summary(self.created, self.updated, self.unchanged, self.added_to_campaign)
         return text + (" (dry run: nothing written)" if self.dry_run else "")
 
 

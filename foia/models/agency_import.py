@@ -69,7 +69,12 @@ class AgencyImport(models.Model):
         return self.created + self.updated + self.unchanged
 
     def summary(self) -> str:
-        text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-        if self.added_to_campaign:
-            text += f"; {self.added_to_campaign} added to the campaign"
-        return text
+        return import_summary(self.created, self.updated, self.unchanged, self.added_to_campaign)
+
+
+def import_summary(created: int, updated: int, unchanged: int, added_to_campaign: int) -> str:
+    """ "3 created, 1 updated, 0 unchanged; 4 added to the campaign": what an import did, in one line."""
+    text = f"{created} created, {updated} updated, {unchanged} unchanged"
+    if added_to_campaign:
+        text += f"; {added_to_campaign} added to the campaign"
+    return text

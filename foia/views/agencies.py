@@ -196,6 +196,7 @@ def agency_needs_contact(request):
         "page": page,
         "rows": rows if can_edit else [(agency, None) for agency in page.object_list],
         "can_edit": can_edit,
+        "query": f"campaign={campaign.pk}" if campaign else "",
     }
     return render(request, "agencies/needs_contact.html", context)
 
