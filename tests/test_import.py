@@ -250,6 +250,12 @@ def test_line_breaks_and_tabs_inside_one_line_values_become_single_spaces(db):
     assert (agency.name, agency.city) == ("Troy Police Department", "Troy")  # a name reaches email headers
 
 
+def test_an_agency_saved_elsewhere_never_keeps_a_line_break_in_its_name(db):
+    agency = AgencyFactory(name="Troy\r\nBcc: victim@example.org")
+    agency.refresh_from_db()
+    assert agency.name == "Troy Bcc: victim@example.org"
+
+
 def test_a_postal_address_keeps_its_lines(db):
     run_import(b'agency,state,address\nTroy PD,MI,"500 W Big Beaver Rd\nTroy, MI 48084"\n')
     assert Agency.objects.get().address == "500 W Big Beaver Rd\nTroy, MI 48084"

@@ -106,6 +106,7 @@ class Agency(models.Model):
         return f"{self.name} ({self.state})"
 
     def save(self, *args, **kwargs):
+        self.name = " ".join(self.name.split())  # no CR/LF: the name reaches email headers (API, admin)
         self.normalized_name = normalize_agency_name(self.name)
         super().save(*args, **kwargs)
 
