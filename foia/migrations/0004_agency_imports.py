@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='agency',
             name='is_demo',
-            field=models.BooleanField(default=False, help_text='Simulated demo data (contacts at reserved .invalid addresses): never offered to real campaigns.'),
+            field=models.BooleanField(default=False, help_text='Simulated demo data (contacts at reserved .invalid addresses), never offered elsewhere.'),
         ),
         migrations.CreateModel(
             name='AgencyImport',
