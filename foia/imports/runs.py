@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from ..models import AgencyImport, Campaign, ImportStatus, Role
 from ..permissions import can_work_campaign
+from ..queue import task_enqueue_on_commit
 from .parse import AgencyRow, ParsedFile, agency_file_parse
 from .write import AgencyImportError, agencies_import, campaign_for_import
 
@@ -46,11 +47,7 @@ def campaign_refusal(*, user, campaign: Campaign | None = None, new_campaign: st
 
 def _queue(import_id: int) -> None:
     """Hand the next step to a worker once the row is committed (by task name: no import circle)."""
-    from celery import current_app
-
-    transaction.on_commit(
-        lambda: current_app.send_task("foia.tasks.agencies.process_import", args=[import_id])
-    )
+    task_enqueue_on_commit("foia.tasks.agencies.process_import", import_id)
 
 
 def _discard_abandoned(owner) -> None:
