@@ -122,6 +122,7 @@ class AgencyContactForm(ContactRuleMixin, forms.ModelForm):
             "address",
             "phone",
             "fax",
+            "time_zone",
             "notes",
         ]
 
