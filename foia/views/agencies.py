@@ -88,20 +88,23 @@ class ContactRuleMixin:
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.stored = {name: getattr(self.instance, name) for name in CONTACT_FIELDS}
 
     def clean(self):
         cleaned = super().clean()
+        for name in set(CONTACT_FIELDS) & set(self.fields):
+            if self.add_prefix(name) not in self.data:  # not submitted at all: kept, not erased
+                cleaned[name] = self.stored[name]
         if self.user.has_role(Role.EDITOR) or self.instance.is_demo:
             return cleaned
-        for name in CONTACT_FIELDS:
-            stored = getattr(self.instance, name)
-            if name in self.changed_data and stored and cleaned.get(name, stored) != stored:
+        for name, stored in self.stored.items():
+            if stored and cleaned.get(name, stored) != stored:
                 self.add_error(name, f"Only an editor can change a stored contact (now {stored!r}).")
         return cleaned
 
     def save(self, commit=True):
         agency = super().save(commit=False)
-        if set(self.changed_data) & set(CONTACT_FIELDS):
+        if any(getattr(agency, name) != stored for name, stored in self.stored.items()):
             agency.contact_changed_by, agency.contact_changed_at = self.user, timezone.now()
         if commit:
             agency.save()
