@@ -235,7 +235,6 @@ def document_extract(*, document) -> Extracted:
     from django.db import transaction
 
     from foia.documents import document_copy_to, kind_suggest
-    from foia.models import DocumentPage
 
     with tempfile.NamedTemporaryFile(prefix="foia-extract-") as copy:
         try:
@@ -251,17 +250,28 @@ def document_extract(*, document) -> Extracted:
             )
     pages = [_clean(text) for text in result.pages][:MAX_PAGES]
     with transaction.atomic():
-        DocumentPage.objects.filter(document=document).delete()
-        DocumentPage.objects.bulk_create(
-            [DocumentPage(document=document, number=n, text=text) for n, text in enumerate(pages, 1)],
-            batch_size=200,
-        )
+        document_pages_replace(document=document, texts=pages)
         document.extraction_status = result.status
         document.extraction_error = result.error
         document.page_count = len(pages) if pages else None
         document.suggested_kind = kind_suggest("\n".join(pages)[:200_000]) if pages else ""
         document.save(update_fields=["extraction_status", "extraction_error", "page_count", "suggested_kind"])
     return result
+
+
+def document_pages_replace(*, document, texts: list[str]) -> None:
+    """Store a document's pages (numbered from 1) with the folded text exact search looks in."""
+    from foia.models import DocumentPage
+    from foia.search.text import pages_search_text
+
+    DocumentPage.objects.filter(document=document).delete()
+    DocumentPage.objects.bulk_create(
+        [
+            DocumentPage(document=document, number=n, text=text, search_text=folded, search_own_length=own)
+            for n, (text, (folded, own)) in enumerate(zip(texts, pages_search_text(texts), strict=True), 1)
+        ],
+        batch_size=200,
+    )
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ import uuid
 import pytest
 
 from foia.documents import document_store
-from foia.extraction import document_extract
-from foia.models import DocumentKind, DocumentPage
-from foia.search import clause_find, fts5_query, search
+from foia.extraction import document_extract, document_pages_replace
+from foia.models import DocumentKind, ExtractionStatus
+from foia.search import QueryProblem, clause_find, fts5_query, search
 
 from .factories import AgencyFactory, CampaignFactory, CommunicationFactory, RecordsRequestFactory, pdf_bytes
 
@@ -19,12 +19,10 @@ def add_document(records_request, pages: list[str], name="doc.pdf", kind=Documen
     data = f"stand-in bytes for {name} {uuid.uuid4()}".encode()
     link = document_store(fileobj=io.BytesIO(data), name=name, records_request=records_request).links[0]
     document = link.document
-    document.pages.all().delete()
-    DocumentPage.objects.bulk_create(
-        DocumentPage(document=document, number=n, text=t) for n, t in enumerate(pages, 1)
-    )
+    document_pages_replace(document=document, texts=pages)
     document.kind = kind
-    document.save(update_fields=["kind"])
+    document.extraction_status = ExtractionStatus.DONE
+    document.save(update_fields=["kind", "extraction_status"])
     return link
 
 
@@ -59,8 +57,10 @@ def test_a_word_finds_the_page_it_is_on_with_a_highlighted_snippet(campaign_with
 def test_a_phrase_matches_only_the_words_in_that_order(campaign_with_replies):
     hits = search(query='"encourage adoption"')
     assert [hit.link.filename for hit in hits] == ["mou.pdf"]
-    both = search(query="encourage adoption")  # without quotes: both words anywhere (stemmed)
-    assert sorted(hit.link.filename for hit in both) == ["mou.pdf", "policy.pdf"]
+    exact_words = search(query="encourage adoption")  # both words on the page, as written
+    assert [hit.link.filename for hit in exact_words] == ["mou.pdf"]
+    forms = search(query="encourage adoption", mode="words")  # word forms: "encouraged" counts
+    assert sorted(hit.link.filename for hit in forms) == ["mou.pdf", "policy.pdf"]
 
 
 def test_communications_are_searched_too(campaign_with_replies):
@@ -101,9 +101,24 @@ def test_text_from_documents_is_escaped_in_snippets(db):
     assert "&lt; 5 &amp; waived" in hit.snippet
 
 
-def test_odd_queries_do_not_break_search(campaign_with_replies):
-    for query in ['"', "AND", "OR OR", "-adoption", 'NEAR(a b) "unclosed', "*", "a:b", "''", "   "]:
-        search(query=query)  # no error
+def test_odd_queries_give_results_or_a_clear_message(campaign_with_replies):
+    for query in [
+        '"',
+        "AND",
+        "OR OR",
+        "-adoption",
+        'NEAR(a b) "unclosed',
+        "*",
+        "a:b",
+        "''",
+        "   ",
+        "ring or or camera",
+    ]:
+        for mode in ("exact", "words"):
+            try:
+                search(query=query, mode=mode)
+            except QueryProblem as exc:
+                assert str(exc)
 
 
 def test_the_clause_finder_lists_every_agency_with_or_without_the_phrase(campaign_with_replies):
@@ -112,9 +127,16 @@ def test_the_clause_finder_lists_every_agency_with_or_without_the_phrase(campaig
     by_agency = {row.agency.name: row for row in rows}
     assert set(by_agency) == {"Auburn Hills Police", "Boston Police", "Canton Police"}
     found = by_agency["Auburn Hills Police"]
-    assert found.found and found.hit.page == 2 and found.documents_matching == 1
-    assert "encourage" in found.hit.snippet_text
-    assert not by_agency["Boston Police"].found and not by_agency["Canton Police"].found
+    assert found.answer == "yes" and found.hit.page == 2 and found.documents_matching == 1
+    assert "<mark>encourage adoption</mark>" in found.hit.snippet
+    assert (by_agency["Boston Police"].answer, by_agency["Boston Police"].reason) == (
+        "no",
+        "none of its 1 document contains the phrase",
+    )
+    assert (by_agency["Canton Police"].answer, by_agency["Canton Police"].reason) == (
+        "unknown",
+        "no documents yet",
+    )
     assert rows[0].agency.name == "Auburn Hills Police"  # found first
 
 
@@ -141,4 +163,6 @@ def test_typed_queries_become_safe_fts5_queries():
     assert fts5_query('"encourage adoption" ring') == '"encourage adoption" "ring"'
     assert fts5_query("ring -invoice") == '"ring" NOT "invoice"'
     assert fts5_query("ring or amazon") == '"ring" OR "amazon"'
+    assert fts5_query("ring or or camera") == '"ring" OR "camera"'
+    assert fts5_query("or ring or") == '"ring"'
     assert fts5_query('" * : ') == ""

@@ -38,6 +38,9 @@ class Document(models.Model):
     # Set when a worker claims the extraction; a stale value lets a crashed run be claimed again.
     extraction_started_at = models.DateTimeField(null=True, blank=True)
     page_count = models.PositiveIntegerField(null=True, blank=True)
+    # Set when OCR made the text: how many pages it read and Tesseract's mean word confidence (0-100).
+    ocr_pages = models.PositiveIntegerField(null=True, blank=True)
+    ocr_confidence = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -45,6 +48,14 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def ocr_summary(self) -> str:
+        """e.g. "OCR done, 12 pages, mean confidence 91 %" (empty when OCR did not make the text)."""
+        if self.ocr_pages is None:
+            return ""
+        confidence = "" if self.ocr_confidence is None else f", mean confidence {self.ocr_confidence:.0f} %"
+        return f"OCR done, {self.ocr_pages} page{'s' if self.ocr_pages != 1 else ''}{confidence}"
 
 
 class RequestDocument(models.Model):
@@ -74,7 +85,11 @@ class DocumentPage(models.Model):
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="pages")
     number = models.PositiveIntegerField()
-    text = models.TextField()
+    text = models.TextField(help_text="The page as extracted (faithful: hyphens and line breaks kept).")
+    # Exact search looks here (foia.search.text.pages_search_text): the page folded, then the start of the
+    # next page, so a phrase over the page break is found on the page where it starts.
+    search_text = models.TextField(blank=True, default="")
+    search_own_length = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["document", "number"]

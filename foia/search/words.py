@@ -1,73 +1,34 @@
-"""Full-text search over document pages and communications: PostgreSQL FTS, or SQLite FTS5 as a fallback.
+"""The "word forms" mode: stemmed full-text search (PostgreSQL english tsvector, SQLite FTS5 porter).
 
-Both backends answer through `search()`: ranked hits with a highlighted snippet and the page a hit is on.
-The indexes themselves are made by migration 0002_search.
+Ranked hits with a highlighted snippet and the page a hit is on; "adoption" also finds "adopted". The
+indexes are made by migration 0002_search. Exact phrases are foia.search.exact.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
 
 from django.db import connection
-from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 
-from .models import Agency, Communication, RecordsRequest, RequestDocument
+from ..models import Communication, RequestDocument
+from .hits import START, STOP, SearchHit, filters_sql, hits_load
 
-START, STOP = "\x02", "\x03"  # highlight markers, turned into <mark> after the text is escaped
 # On PostgreSQL only this many best-matching rows per source are ranked: ranking every page that contains a
 # common word would dominate the query time; the best of these are still shown first.
 PG_RANK_WINDOW = 500
 
 
-@dataclass
-class SearchHit:
-    """One place a query matched: a page of a document on a request, or a communication."""
-
-    source: str  # "document" or "communication"
-    rank: float
-    raw_snippet: str
-    link: RequestDocument | None = None
-    communication: Communication | None = None
-    page: int | None = None
-
-    @property
-    def snippet(self) -> SafeString:
-        """The snippet as safe HTML: the text escaped, the matches in <mark>."""
-        html = escape(self.raw_snippet).replace(START, "<mark>").replace(STOP, "</mark>")
-        return mark_safe(html)  # noqa: S308 - escaped just above
-
-    @property
-    def snippet_text(self) -> str:
-        return " ".join(self.raw_snippet.replace(START, "").replace(STOP, "").split())
-
-    @property
-    def records_request(self) -> RecordsRequest | None:
-        return (
-            self.link.request if self.link else (self.communication.request if self.communication else None)
-        )
-
-    @property
-    def agency(self) -> Agency | None:
-        return self.records_request.agency if self.records_request else None
-
-    @property
-    def document(self):
-        return self.link.document if self.link else None
-
-
 def fts5_query(text: str) -> str:
     """A safe FTS5 query from what a person typed: "quoted phrases", words (all required), -excluded, OR."""
     terms, negatives = [], []
-    for phrase, word in re.findall(r'"([^"]*)"?|(\S+)', text):
+    for phrase, word in re.findall(r'"([^"]*)"?|(\S+)', text.replace("\x00", "")):
+        if word and word.upper() == "OR":
+            if terms and terms[-1] != "OR":  # "ring or or camera": one OR, never two in a row
+                terms.append("OR")
+            continue
         words = re.findall(r"\w+", phrase or word)
         if not words:
-            continue
-        if word and word.upper() == "OR" and terms:
-            terms.append("OR")
             continue
         quoted = '"' + " ".join(words) + '"'
         (negatives if word.startswith("-") else terms).append(quoted)
@@ -76,29 +37,6 @@ def fts5_query(text: str) -> str:
     if not terms:
         return ""
     return " ".join(terms) + "".join(f" NOT {n}" for n in negatives)
-
-
-def _filters(*, campaign, agency, state, kind, date_from, date_to, date_column: str, documents: bool):
-    """WHERE clauses and parameters shared by both backends (r = request, a = agency, d = document)."""
-    clauses, params = [], []
-    for value, clause in (
-        (campaign, "r.campaign_id = %s"),
-        (agency, "r.agency_id = %s"),
-        (state, "a.state = %s"),
-    ):
-        if value:
-            clauses.append(clause)
-            params.append(getattr(value, "pk", value))
-    if kind:
-        clauses.append("d.kind = %s" if documents else "1 = 0")
-        params.extend([kind] if documents else [])
-    for value, operator in ((date_from, ">="), (date_to, "<")):
-        if value:
-            if operator == "<":
-                value = value + datetime.timedelta(days=1)
-            clauses.append(f"{date_column} {operator} %s")
-            params.append(timezone.make_aware(datetime.datetime.combine(value, datetime.time.min)))
-    return "".join(f" AND {c}" for c in clauses), params
 
 
 def _pg_candidates(where_docs: str) -> str:
@@ -169,7 +107,7 @@ def _sqlite_sql(where_docs: str, where_comms: str) -> tuple[str, str]:
     return documents, communications
 
 
-def search(
+def words_search(
     *,
     query: str,
     campaign=None,
@@ -182,15 +120,15 @@ def search(
     sources: tuple[str, ...] = ("document", "communication"),
 ) -> list[SearchHit]:
     """Ranked hits for `query` (websearch syntax: "a phrase", -not, or) with the given filters."""
-    query = (query or "").strip()
+    query = (query or "").replace("\x00", "").strip()
     if connection.vendor != "postgresql":
         query = fts5_query(query)
     if not query:
         return []
     common = {"campaign": campaign, "agency": agency, "state": state, "kind": kind}
     dates = {"date_from": date_from, "date_to": date_to}
-    where_docs, doc_params = _filters(**common, **dates, date_column="rd.added_at", documents=True)
-    where_comms, comm_params = _filters(**common, **dates, date_column="c.occurred_at", documents=False)
+    where_docs, doc_params = filters_sql(**common, **dates, date_column="rd.added_at", documents=True)
+    where_comms, comm_params = filters_sql(**common, **dates, date_column="c.occurred_at", documents=False)
     if connection.vendor == "postgresql":
         documents_sql, communications_sql = _pg_sql(where_docs, where_comms)
         # Order of the placeholders: q, the allowed documents' filters, the candidate pages, best, limit.
@@ -210,62 +148,6 @@ def search(
             for pk, rank, snippet in cursor.fetchall():
                 found = Communication(pk=pk)
                 hits.append(SearchHit("communication", float(rank), snippet or "", communication=found))
-    _hits_load(hits)
+    hits_load(hits)
     hits.sort(key=lambda hit: -hit.rank)
     return hits[:limit]
-
-
-def _hits_load(hits: list[SearchHit]) -> None:
-    """Replace the id-only rows with loaded ones: two queries whatever the number of hits."""
-    links = RequestDocument.objects.select_related(
-        "document", "request__agency", "request__campaign"
-    ).in_bulk({hit.link.pk for hit in hits if hit.link})
-    communications = Communication.objects.select_related("request__agency", "request__campaign").in_bulk(
-        {hit.communication.pk for hit in hits if hit.communication}
-    )
-    for hit in hits:
-        if hit.link:
-            hit.link = links[hit.link.pk]
-        if hit.communication:
-            hit.communication = communications[hit.communication.pk]
-
-
-@dataclass
-class ClauseRow:
-    """One agency of a campaign: whether its documents contain the phrase, and the best place it does."""
-
-    agency: Agency
-    records_request: RecordsRequest | None
-    hit: SearchHit | None
-    documents_matching: int
-
-    @property
-    def found(self) -> bool:
-        return self.hit is not None
-
-
-def clause_find(*, campaign, phrase: str, limit: int = 5000) -> list[ClauseRow]:
-    """Per agency in the campaign (found or not): does any of its documents contain the phrase?"""
-    phrase = phrase.strip()
-    if not phrase:
-        return []
-    query = phrase if '"' in phrase else f'"{phrase}"'
-    hits = search(query=query, campaign=campaign, limit=limit, sources=("document",))
-    best: dict[int, SearchHit] = {}
-    documents: dict[int, set[int]] = {}
-    for hit in hits:  # already best first
-        agency_id = hit.link.request.agency_id
-        best.setdefault(agency_id, hit)
-        documents.setdefault(agency_id, set()).add(hit.link.document_id)
-    requests = {
-        r.agency_id: r for r in RecordsRequest.objects.filter(campaign=campaign).select_related("agency")
-    }
-    agencies = {r.agency_id: r.agency for r in requests.values()}
-    for agency in campaign.agencies.all():
-        agencies.setdefault(agency.pk, agency)
-    rows = [
-        ClauseRow(agency, requests.get(agency_id), best.get(agency_id), len(documents.get(agency_id, ())))
-        for agency_id, agency in agencies.items()
-    ]
-    rows.sort(key=lambda row: (not row.found, row.agency.state, row.agency.name))
-    return rows

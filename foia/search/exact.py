@@ -1,0 +1,195 @@
+"""Exact search: the phrase as written (case, quotes and layout aside), never stemmed, every hit verified.
+
+The database narrows the pages (PostgreSQL: regular expressions on the folded page text, served by a pg_trgm
+index; SQLite: the FTS5 trigram table, then REGEXP); each candidate is then checked in Python against the
+stored text (foia.search.text.query_matches), so what is shown is what the page says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from django.db import connection
+
+from ..models import DocumentPage
+from .hits import SearchHit, filters_sql, hits_load, snippet_around
+from .text import Query, fold_map, query_matches
+
+TRIGRAM_TABLE = "foia_documentpage_exact"
+BATCH = 500
+
+
+def _term_sql(term) -> tuple[str, list]:
+    """The condition for one term on page p, and its parameters."""
+    if connection.vendor == "postgresql":
+        return "p.search_text ~ %s", [term.postgres_pattern()]
+    clause, params = "p.search_text REGEXP %s", [term.python_pattern()]
+    chunk = max(term.text.split("-"), key=len)
+    if len(chunk) >= 3 and not term.negative:  # the trigram table needs three characters to narrow anything
+        fts = '"' + chunk.replace('"', '""') + '"'
+        # The table name is a constant; the phrase is a parameter.
+        clause = f"p.id IN (SELECT rowid FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH %s) AND " + clause  # noqa: S608
+        params = [fts, *params]
+    return clause, params
+
+
+def query_sql(query: Query) -> tuple[str, list]:
+    """The WHERE condition on page p for a parsed query (OR of groups, each an AND of terms)."""
+    groups, params = [], []
+    for group in query.groups:
+        parts = []
+        for term in group:
+            clause, term_params = _term_sql(term)
+            parts.append(f"NOT ({clause})" if term.negative else f"({clause})")
+            params += term_params
+        groups.append("(" + " AND ".join(parts) + ")")
+    return "(" + " OR ".join(groups) + ")", params
+
+
+def page_candidates(
+    query: Query, *, where_docs: str = "", params: list | None = None, limit: int | None = None
+) -> Iterator[tuple]:
+    """(page id, link id, document id, page number, agency id) of pages the database matches, newest first,
+    in batches (keyset on the page id, so no candidate is ever cut off by a limit)."""
+    condition, condition_params = query_sql(query)
+    after, returned = None, 0
+    while True:
+        keyset = "" if after is None else " AND p.id < %s"
+        size = BATCH if limit is None else min(BATCH, limit - returned)
+        sql = f"""
+            SELECT p.id, rd.id, p.document_id, p.number, r.agency_id FROM foia_documentpage p
+            JOIN foia_requestdocument rd ON rd.document_id = p.document_id
+            JOIN foia_recordsrequest r ON r.id = rd.request_id JOIN foia_agency a ON a.id = r.agency_id
+            JOIN foia_document d ON d.id = p.document_id
+            WHERE {condition} {where_docs} {keyset} ORDER BY p.id DESC, rd.id LIMIT {int(size)}"""  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*condition_params, *(params or []), *([] if after is None else [after])])
+            rows = cursor.fetchall()
+        yield from rows
+        returned += len(rows)
+        if len(rows) < size or (limit is not None and returned >= limit):
+            return
+        after = rows[-1][0]
+
+
+def pages_verify(query: Query, page_ids: list[int]) -> dict[int, DocumentPage]:
+    """The pages (of these) whose stored folded text really matches, starting on the page itself."""
+    pages = DocumentPage.objects.filter(pk__in=page_ids).only(
+        "id", "search_text", "search_own_length", "number"
+    )
+    return {page.pk: page for page in pages if query_matches(query, page.search_text, page.search_own_length)}
+
+
+def page_snippet(query: Query, page: DocumentPage) -> str:
+    """A passage of the page's faithful text with the matches marked."""
+    folded, where = fold_map(page.text)
+    spans = query_matches(query, folded)
+    if not spans:  # the phrase runs on to the next page: mark from where it starts on this one
+        spans = [
+            (s, min(e, len(folded)))
+            for s, e in query_matches(query, page.search_text, page.search_own_length)
+        ]
+    return snippet_around(page.text, where, spans)
+
+
+def exact_document_hits(query: Query, *, where_docs: str, params: list, limit: int) -> list[SearchHit]:
+    """Up to `limit` verified hits on document pages, newest pages first."""
+    hits: list[SearchHit] = []
+    window = max(limit * 2, 50)
+    batch: list[tuple] = []
+    candidates = page_candidates(query, where_docs=where_docs, params=params)
+    for row in candidates:
+        batch.append(row)
+        if len(batch) >= window:
+            hits += _verified(query, batch)
+            batch = []
+            if len(hits) >= limit:
+                break
+    else:
+        hits += _verified(query, batch)
+    return hits[:limit]
+
+
+def _verified(query: Query, rows: list[tuple]) -> list[SearchHit]:
+    good = pages_verify(query, [row[0] for row in rows])
+    full = DocumentPage.objects.in_bulk(list(good))
+    hits = []
+    for page_id, link_id, _document_id, number, _agency_id in rows:
+        if page_id in good:
+            snippet = page_snippet(query, full[page_id])
+            hits.append(SearchHit("document", 1.0, snippet, page=number, link=_link(link_id)))
+    return hits
+
+
+def _link(pk):
+    from ..models import RequestDocument
+
+    return RequestDocument(pk=pk)
+
+
+def exact_communication_hits(query: Query, *, where_comms: str, params: list, limit: int) -> list[SearchHit]:
+    """Verified hits in messages (subject and body), newest first."""
+    from ..models import Communication
+
+    # Messages are far fewer than pages: a loose case-insensitive scan narrows, Python decides.
+    patterns = [_loose(term.text) for term in query.terms if not term.negative]
+    operator = "~*" if connection.vendor == "postgresql" else "REGEXP"
+    loose = " OR ".join([f"(c.subject || ' ' || c.body) {operator} %s"] * len(patterns))
+    if connection.vendor != "postgresql":
+        patterns = ["(?i)" + p for p in patterns]
+    sql = f"""SELECT c.id FROM foia_communication c LEFT JOIN foia_recordsrequest r ON r.id = c.request_id
+        LEFT JOIN foia_agency a ON a.id = r.agency_id WHERE ({loose}) {where_comms}
+        ORDER BY c.occurred_at DESC, c.id DESC"""  # noqa: S608
+    hits: list[SearchHit] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*patterns, *params])
+        ids = [row[0] for row in cursor.fetchall()]
+    for start in range(0, len(ids), BATCH):
+        chunk = Communication.objects.in_bulk(ids[start : start + BATCH])
+        for pk in ids[start : start + BATCH]:
+            found = chunk[pk]
+            text = f"{found.subject} — {found.body}"
+            folded, where = fold_map(text)
+            spans = query_matches(query, folded)
+            if spans:
+                hits.append(
+                    SearchHit("communication", 1.0, snippet_around(text, where, spans), communication=found)
+                )
+            if len(hits) >= limit:
+                return hits
+    return hits
+
+
+def _loose(text: str) -> str:
+    """A pattern for the raw (unfolded) text: any whitespace between words, any kind of quote."""
+    out = []
+    for char in text:
+        if char == " ":
+            out.append(r"\s+")
+        elif char == "'":
+            out.append("['\u2018\u2019\u201a\u201b\u2032`\u00b4]")
+        elif char == '"':
+            out.append('["\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb]')
+        elif char == "-":
+            out.append(r"-?\s*")
+        elif re.match(r"\w", char):
+            out.append(char)
+        else:
+            out.append("\\" + char)
+    return "".join(out)
+
+
+def exact_search(*, query: Query, common: dict, dates: dict, limit: int, sources) -> list[SearchHit]:
+    """Verified exact hits with the given filters, documents then messages."""
+    hits: list[SearchHit] = []
+    if "document" in sources:
+        where_docs, doc_params = filters_sql(**common, **dates, date_column="rd.added_at", documents=True)
+        hits += exact_document_hits(query, where_docs=where_docs, params=doc_params, limit=limit)
+    if "communication" in sources:
+        where_comms, comm_params = filters_sql(
+            **common, **dates, date_column="c.occurred_at", documents=False
+        )
+        hits += exact_communication_hits(query, where_comms=where_comms, params=comm_params, limit=limit)
+    hits_load(hits)
+    return hits[:limit]

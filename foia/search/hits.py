@@ -1,0 +1,114 @@
+"""What a search returns (SearchHit), the SQL filters both modes share, and loading hits in two queries."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from ..models import Agency, Communication, RecordsRequest, RequestDocument
+
+START, STOP = "\x02", "\x03"  # highlight markers, turned into <mark> after the text is escaped
+
+
+class QueryProblem(ValueError):
+    """A query that cannot be searched as typed; the message says why, for the person who typed it."""
+
+
+@dataclass
+class SearchHit:
+    """One place a query matched: a page of a document on a request, or a communication."""
+
+    source: str  # "document" or "communication"
+    rank: float
+    raw_snippet: str
+    link: RequestDocument | None = None
+    communication: Communication | None = None
+    page: int | None = None
+
+    @property
+    def snippet(self) -> SafeString:
+        """The snippet as safe HTML: the text escaped, the matches in <mark>."""
+        html = escape(self.raw_snippet).replace(START, "<mark>").replace(STOP, "</mark>")
+        return mark_safe(html)  # noqa: S308 - escaped just above
+
+    @property
+    def snippet_text(self) -> str:
+        return " ".join(self.raw_snippet.replace(START, "").replace(STOP, "").split())
+
+    @property
+    def records_request(self) -> RecordsRequest | None:
+        return (
+            self.link.request if self.link else (self.communication.request if self.communication else None)
+        )
+
+    @property
+    def agency(self) -> Agency | None:
+        return self.records_request.agency if self.records_request else None
+
+    @property
+    def document(self):
+        return self.link.document if self.link else None
+
+
+def filters_sql(*, campaign, agency, state, kind, date_from, date_to, date_column: str, documents: bool):
+    """WHERE clauses and parameters shared by both backends (r = request, a = agency, d = document)."""
+    clauses, params = [], []
+    for value, clause in (
+        (campaign, "r.campaign_id = %s"),
+        (agency, "r.agency_id = %s"),
+        (state, "a.state = %s"),
+    ):
+        if value:
+            clauses.append(clause)
+            params.append(getattr(value, "pk", value))
+    if kind:
+        clauses.append("d.kind = %s" if documents else "1 = 0")
+        params.extend([kind] if documents else [])
+    for value, operator in ((date_from, ">="), (date_to, "<")):
+        if value:
+            if operator == "<":
+                value = value + datetime.timedelta(days=1)
+            clauses.append(f"{date_column} {operator} %s")
+            params.append(timezone.make_aware(datetime.datetime.combine(value, datetime.time.min)))
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def hits_load(hits: list[SearchHit]) -> None:
+    """Replace the id-only rows with loaded ones: two queries whatever the number of hits."""
+    links = RequestDocument.objects.select_related(
+        "document", "request__agency", "request__campaign"
+    ).in_bulk({hit.link.pk for hit in hits if hit.link})
+    communications = Communication.objects.select_related("request__agency", "request__campaign").in_bulk(
+        {hit.communication.pk for hit in hits if hit.communication}
+    )
+    for hit in hits:
+        if hit.link:
+            hit.link = links[hit.link.pk]
+        if hit.communication:
+            hit.communication = communications[hit.communication.pk]
+
+
+def snippet_around(
+    text: str, where: list[int], spans: list[tuple[int, int]], *, before=160, after=240
+) -> str:
+    """A short passage of the original text around the first span, every span in it marked."""
+    if not spans:
+        return " ".join(text[: before + after].split())
+    original = sorted({(where[s], where[max(e - 1, s)] + 1) for s, e in spans if s < len(where)})
+    if not original:
+        return " ".join(text[: before + after].split())
+    first = original[0][0]
+    lo, hi = max(0, first - before), min(len(text), first + after)
+    pieces, cursor = [], lo
+    for s, e in original:
+        if s < cursor or s >= hi:
+            continue
+        pieces += [text[cursor:s], START, text[s : min(e, hi)], STOP]
+        cursor = min(e, hi)
+    pieces.append(text[cursor:hi])
+    body = " ".join("".join(pieces).split())
+    return ("…" if lo else "") + body + ("…" if hi < len(text) else "")

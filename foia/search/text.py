@@ -1,0 +1,176 @@
+"""Pure text rules for exact search: how page text and queries are folded, and the patterns that match them.
+
+Folding: lower case, curly quotes and apostrophes made straight, every run of whitespace one space, and a
+word hyphenated at a line end ("encour-\nage") joined again. The stored page text stays as extracted; the
+folded form is what exact search looks in. Nothing here imports Django.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+    }
+)
+SOFT_HYPHEN = "\u00ad"
+# How much of the next page's folded text is kept after a page's own text, so a phrase that starts on a
+# page and ends on the next is found on the page where it starts. Longer than any accepted query.
+TAIL_CHARS = 600
+MAX_QUERY_CHARS = 500
+# A hyphen at a line end between two letters is layout, not spelling ("encour-\nage").
+LINE_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u2010\u2011]\s*\n\s*(?=[^\W\d_])")
+
+
+def fold_map(text: str) -> tuple[str, list[int]]:
+    """The folded text, and for each folded character the index of the character it came from."""
+    joins = {m.start(): m.end() for m in LINE_HYPHEN.finditer(text)}
+    out: list[str] = []
+    where: list[int] = []
+    index, length, space = 0, len(text), False
+    while index < length:
+        if index in joins:
+            index = joins[index]
+            continue
+        char = text[index]
+        if char == SOFT_HYPHEN or char == "\x00":
+            index += 1
+            continue
+        if char.isspace():
+            if out and not space:
+                out.append(" ")
+                where.append(index)
+            space = True
+            index += 1
+            continue
+        space = False
+        for folded in char.translate(QUOTES).lower():
+            out.append(folded)
+            where.append(index)
+        index += 1
+    if out and out[-1] == " ":
+        out.pop()
+        where.pop()
+    return "".join(out), where
+
+
+def fold(text: str) -> str:
+    """The folded form of a text (see the module docstring)."""
+    return fold_map(text)[0]
+
+
+def pages_search_text(pages: list[str]) -> list[tuple[str, int]]:
+    """For each page: the folded text to index (its own text then the start of the next page) and the
+    length of its own part. Folded as one text, so a word hyphenated across the page break is joined."""
+    folded, where = fold_map("\n".join(pages))
+    starts, offset = [], 0
+    for text in pages:
+        starts.append(offset)
+        offset += len(text) + 1
+    bounds = []  # the folded index where each page begins
+    position = 0
+    for start in starts:
+        while position < len(where) and where[position] < start:
+            position += 1
+        bounds.append(position)
+    bounds.append(len(folded))
+    result = []
+    for number in range(len(pages)):
+        own = folded[bounds[number] : bounds[number + 1]].lstrip(" ")
+        tail = folded[bounds[number + 1] : bounds[number + 1] + TAIL_CHARS]
+        result.append(((own + tail).rstrip(" ") if own.strip() else "", len(own)))
+    return result
+
+
+@dataclass
+class Term:
+    """One thing to look for: a folded word or phrase, maybe excluded."""
+
+    text: str
+    negative: bool = False
+
+    def python_pattern(self) -> str:
+        return _pattern(self.text, r"(?<!\w)", r"(?!\w)")
+
+    def postgres_pattern(self) -> str:
+        return _pattern(self.text, r"\m", r"\M")
+
+
+@dataclass
+class Query:
+    """What a person typed, as alternatives (OR) of groups of terms that must all be on one page."""
+
+    groups: list[list[Term]] = field(default_factory=list)
+    problem: str = ""
+
+    @property
+    def terms(self) -> list[Term]:
+        return [term for group in self.groups for term in group]
+
+
+def _pattern(text: str, start: str, end: str) -> str:
+    # A hyphen in the query also matches the word joined: a line-end hyphen was removed from the index.
+    body = re.escape(text).replace(r"\-", "-?").replace(r"\ ", " ")
+    return (start if re.match(r"\w", text) else "") + body + (end if re.search(r"\w$", text) else "")
+
+
+def query_parse(text: str) -> Query:
+    """Parse a typed query: "a phrase", words (all required on the page), -excluded, OR between groups."""
+    text = (text or "").replace("\x00", "")
+    if len(text) > MAX_QUERY_CHARS:
+        return Query(problem=f"The query is longer than {MAX_QUERY_CHARS} characters; shorten it.")
+    text = text.translate(QUOTES)
+    groups: list[list[Term]] = [[]]
+    for phrase, word in re.findall(r'"([^"]*)"?|(\S+)', text):
+        if word and word.upper() == "OR":
+            if groups[-1]:
+                groups.append([])
+            continue
+        negative = bool(word) and word.startswith("-") and len(word) > 1
+        raw = phrase if not word else (word[1:] if negative else word)
+        folded = fold(raw).strip("'") if word else fold(raw)
+        if not re.search(r"\w", folded):
+            continue
+        groups[-1].append(Term(folded, negative))
+    groups = [group for group in groups if any(not term.negative for term in group)]
+    if not groups:
+        return Query(
+            problem='Type at least one word or "a phrase" to look for (excluded words alone find nothing).'
+        )
+    return Query(groups=groups)
+
+
+def query_matches(query: Query, folded: str, own_length: int | None = None) -> list[tuple[int, int]]:
+    """Where the query matches a folded page (start, end of each positive term), or [] when it does not.
+    With `own_length`, a term counts only if it starts within the page's own text (not the next page's)."""
+    limit = len(folded) if own_length is None else own_length
+    for group in query.groups:
+        spans, ok = [], True
+        for term in group:
+            found = [m for m in re.finditer(term.python_pattern(), folded) if m.start() < limit]
+            if term.negative:
+                ok = not found
+            elif found:
+                spans.extend((m.start(), m.end()) for m in found)
+            else:
+                ok = False
+            if not ok:
+                break
+        if ok:
+            return sorted(spans)
+    return []
