@@ -1,9 +1,11 @@
 # One image for web, worker and beat (docker-compose.yml picks the command).
 FROM python:3.11-slim-bookworm
 
-# WeasyPrint needs Pango; DejaVu fonts so letters render the same everywhere.
+# WeasyPrint needs Pango; DejaVu fonts so letters render the same everywhere. OCR (make ocr): Tesseract
+# with English, and Ghostscript.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core \
+       tesseract-ocr tesseract-ocr-eng ghostscript \
     && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 FOIA_VAR_DIR=/app/var

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
 
-.PHONY: run setup install browser test test-services lint format migrations bench clean
+.PHONY: run setup install browser ocr test test-services lint format migrations bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ setup: install .env
 	$(BIN)/python manage.py demo_activity
 	$(BIN)/python manage.py ensure_login
 
-run: setup
+run: setup ocr
 	$(BIN)/python manage.py devserver --port $(PORT)
 
 # Browser tests drive Debian's Chromium (never a downloaded browser); install it once when missing.
@@ -40,12 +40,24 @@ browser:
 	    echo "The browser tests need Debian's Chromium: sudo apt-get install chromium"; exit 1; \
 	  fi; }
 
+# OCR of scans (foia/ocr.py): OCRmyPDF comes from PyPI; Tesseract with English and Ghostscript from Debian.
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-eng ghostscript
+ocr:
+	@{ command -v tesseract >/dev/null 2>&1 && command -v gs >/dev/null 2>&1 \
+	   && tesseract --list-langs 2>/dev/null | grep -qx eng; } || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's $(OCR_PACKAGES) for OCR..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_PACKAGES) >/dev/null; \
+	  else \
+	    echo "OCR needs Debian's Tesseract and Ghostscript: sudo apt-get install $(OCR_PACKAGES)"; exit 1; \
+	  fi; }
+
 # The whole suite on the configured database (SQLite unless DATABASE_URL is set).
-test: install browser
+test: install browser ocr
 	$(BIN)/python -m pytest
 
 # The suite against the local PostgreSQL and Redis (what .ci/run does as its second pass).
-test-services: install browser
+test-services: install browser ocr
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/foia REDIS_URL=redis://127.0.0.1:6379/15 \
 		$(BIN)/python -m pytest
 
@@ -73,6 +85,8 @@ bench: install
 	$(BIN)/python bench/letters.py --postgres --redis
 	$(BIN)/python bench/reminders.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/clauses.py
+	$(BIN)/python bench/clauses.py --postgres
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/soak.py
 

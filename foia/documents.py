@@ -65,8 +65,8 @@ EXTENSIONS = {
 }
 # Browsers render these safely inside a sandboxed response; everything else is only ever downloaded.
 INLINE_TYPES = frozenset({PDF, PNG, JPEG, GIF})
-# Types with no text for extraction to find (images would need OCR; archives are expanded instead).
-NO_TEXT_TYPES = frozenset({ZIP, DOC, XLS, MSG, PNG, JPEG, GIF, TIFF})
+# Types with no text for extraction to find (archives are expanded instead). PNG, JPEG and TIFF are OCR'd.
+NO_TEXT_TYPES = frozenset({ZIP, DOC, XLS, MSG, GIF})
 
 MAGIC = [
     (b"\x89PNG\r\n\x1a\n", PNG),

@@ -11,7 +11,6 @@ import email
 import html
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EML = "message/rfc822"
+IMAGES = frozenset({"image/png", "image/jpeg", "image/tiff"})
 # Long non-PDF text is cut into parts of about this many characters, so that a hit points somewhere useful
 # and no single row outgrows PostgreSQL's 1 MB tsvector.
 PART_CHARS = 50_000
@@ -105,8 +105,9 @@ def pdf_pages(path: str) -> Extracted:
             page.close()
     finally:
         pdf.close()
-    if not any(text.strip() for text in pages):
-        return Extracted(NEEDS_OCR, pages=pages, error="No text layer: a scan that needs OCR.")
+    blank = sum(1 for text in pages if not text.strip())
+    if blank:  # scanned pages among typed ones are common in records responses
+        return Extracted(NEEDS_OCR, pages=pages, error=f"{blank} page(s) without a text layer need OCR.")
     return Extracted(DONE, pages=pages)
 
 
@@ -168,10 +169,9 @@ def text_extract(path: str, mime_type: str) -> Extracted:
     """Extract in this process (the child); every failure becomes a FAILED result with its reason."""
     try:
         if mime_type == PDF:
-            result = pdf_pages(path)
-            if result.status == NEEDS_OCR and shutil.which("ocrmypdf"):
-                result = _ocr_then_extract(path, result)
-            return result
+            return pdf_pages(path)
+        if mime_type in IMAGES:
+            return Extracted(NEEDS_OCR, error="An image: its text needs OCR.")
         if mime_type == XLSX:
             return Extracted(DONE, pages=xlsx_pages(path))
         readers = {DOCX: docx_text, EML: eml_text, "text/plain": plain_text}
@@ -183,22 +183,6 @@ def text_extract(path: str, mime_type: str) -> Extracted:
         return Extracted(FAILED, error="The file needs more memory than extraction is allowed.")
     except Exception as exc:  # noqa: BLE001 - a broken file must end as a reason, whatever the library raises
         return Extracted(FAILED, error=f"Could not read the file ({type(exc).__name__}: {str(exc)[:300]}).")
-
-
-def _ocr_then_extract(path: str, before: Extracted) -> Extracted:
-    """Optional OCR with ocrmypdf when it is installed; the scan stays "needs OCR" if that fails."""
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as output:
-        try:
-            subprocess.run(  # noqa: S603
-                ["ocrmypdf", "--quiet", "--skip-text", path, output.name],  # noqa: S607
-                check=True,
-                capture_output=True,
-                timeout=600,
-            )
-        except (subprocess.SubprocessError, OSError):
-            return before
-        after = pdf_pages(output.name)
-    return after if after.status == DONE else before
 
 
 def text_extract_isolated(path: str, mime_type: str, *, timeout: int, memory_mb: int) -> Extracted:
@@ -229,25 +213,28 @@ def text_extract_isolated(path: str, mime_type: str, *, timeout: int, memory_mb:
         return Extracted(FAILED, error="The extractor returned something unreadable.")
 
 
-def document_extract(*, document) -> Extracted:
-    """Extract a stored document and save its pages, status and suggested kind in one transaction."""
+def document_extract(*, document, ocr: bool = True) -> Extracted:
+    """Extract a stored document (OCR for scans and images unless `ocr` is False) and save its pages,
+    status, OCR figures and suggested kind in one transaction."""
     from django.conf import settings
     from django.db import transaction
 
     from foia.documents import document_copy_to, kind_suggest
 
+    def isolated(path: str, mime_type: str) -> Extracted:
+        timeout, memory = settings.FOIA_EXTRACT_TIMEOUT, settings.FOIA_EXTRACT_MEMORY_MB
+        return text_extract_isolated(path, mime_type, timeout=timeout, memory_mb=memory)
+
+    ocr_pages = ocr_confidence = None
     with tempfile.NamedTemporaryFile(prefix="foia-extract-") as copy:
         try:
             document_copy_to(document, copy)
         except OSError as exc:
             result = Extracted(FAILED, error=f"The stored file could not be read ({exc}).")
         else:
-            result = text_extract_isolated(
-                copy.name,
-                document.mime_type,
-                timeout=settings.FOIA_EXTRACT_TIMEOUT,
-                memory_mb=settings.FOIA_EXTRACT_MEMORY_MB,
-            )
+            result = isolated(copy.name, document.mime_type)
+            if result.status == NEEDS_OCR and ocr:
+                result, ocr_pages, ocr_confidence = _with_ocr(copy.name, document.mime_type, result, isolated)
     pages = [_clean(text) for text in result.pages][:MAX_PAGES]
     with transaction.atomic():
         document_pages_replace(document=document, texts=pages)
@@ -255,8 +242,43 @@ def document_extract(*, document) -> Extracted:
         document.extraction_error = result.error
         document.page_count = len(pages) if pages else None
         document.suggested_kind = kind_suggest("\n".join(pages)[:200_000]) if pages else ""
-        document.save(update_fields=["extraction_status", "extraction_error", "page_count", "suggested_kind"])
+        document.ocr_pages, document.ocr_confidence = ocr_pages, ocr_confidence
+        document.save(
+            update_fields=[
+                "extraction_status",
+                "extraction_error",
+                "page_count",
+                "suggested_kind",
+                "ocr_pages",
+                "ocr_confidence",
+            ]
+        )
     return result
+
+
+def _with_ocr(path: str, mime_type: str, before: Extracted, isolated):
+    """(result, OCR pages, mean confidence): the OCR'd text, or the reason OCR did not give any."""
+    from django.conf import settings
+
+    from foia.ocr import ocr_then_pages
+
+    outcome, after = ocr_then_pages(
+        path,
+        mime_type,
+        timeout=settings.FOIA_OCR_TIMEOUT,
+        memory_mb=settings.FOIA_OCR_MEMORY_MB,
+        languages=settings.FOIA_OCR_LANGUAGES,
+        extract=lambda pdf: isolated(pdf, PDF),
+    )
+    if not outcome.ok:
+        # Not installed: still waiting for OCR. Installed but failed: a failure (the agency stays Unknown).
+        status = NEEDS_OCR if "not installed" in outcome.error else FAILED
+        return Extracted(status, pages=before.pages, error=outcome.error), None, None
+    if after.status == NEEDS_OCR and not any(text.strip() for text in after.pages):
+        after = Extracted(NO_TEXT, pages=after.pages, error="OCR found no text on these pages.")
+    elif after.status == NEEDS_OCR:  # OCR ran; pages still blank are blank pages
+        after = Extracted(DONE, pages=after.pages)
+    return after, outcome.pages, outcome.confidence
 
 
 def document_pages_replace(*, document, texts: list[str]) -> None:

@@ -185,6 +185,11 @@ FOIA_ZIP_MAX_DEPTH = env_int("FOIA_ZIP_MAX_DEPTH", 2, minimum=0)
 # Text extraction runs in a child process with these limits (seconds, megabytes of address space).
 FOIA_EXTRACT_TIMEOUT = env_int("FOIA_EXTRACT_TIMEOUT", 240, minimum=5)
 FOIA_EXTRACT_MEMORY_MB = env_int("FOIA_EXTRACT_MEMORY_MB", 2048, minimum=256)
+# OCR (OCRmyPDF + Tesseract, foia/ocr.py) of one document: its own time and memory limits, and languages
+# (Tesseract codes joined by +, e.g. eng+spa; each needs its tesseract-ocr-<code> package).
+FOIA_OCR_TIMEOUT = env_int("FOIA_OCR_TIMEOUT", 900, minimum=10)
+FOIA_OCR_MEMORY_MB = env_int("FOIA_OCR_MEMORY_MB", 3072, minimum=512)
+FOIA_OCR_LANGUAGES = env.str("FOIA_OCR_LANGUAGES", default="eng")
 # IMAP polling is off unless set: imaps://user:password@imap.example.org/INBOX (imap:// without TLS).
 FOIA_IMAP_URL = env.str("FOIA_IMAP_URL", default="")
 

@@ -31,10 +31,18 @@ def test_pdf_text_is_kept_per_page(db):
 
 def test_a_scanned_pdf_without_a_text_layer_needs_ocr(db):
     document = stored(pdf_bytes(["", ""]), "scan.pdf")
-    document_extract(document=document)
+    document_extract(document=document, ocr=False)
     document.refresh_from_db()
     assert document.extraction_status == ExtractionStatus.NEEDS_OCR
-    assert "OCR" in document.extraction_error
+    assert "2 page(s) without a text layer need OCR" in document.extraction_error
+
+
+def test_blank_scanned_pages_are_ocrd_and_found_to_have_no_text(db):
+    document = stored(pdf_bytes(["", ""]), "blank.pdf")
+    document_extract(document=document)
+    document.refresh_from_db()
+    assert document.extraction_status == ExtractionStatus.NO_TEXT
+    assert document.extraction_error == "OCR found no text on these pages."
 
 
 @pytest.mark.parametrize(
@@ -129,6 +137,98 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over(db):
     long_ago = timezone.now() - datetime.timedelta(seconds=HARD_LIMIT + 60)
     Document.objects.filter(pk=document.pk).update(extraction_started_at=long_ago)
     assert extract_document(document.pk) == ExtractionStatus.DONE
+
+
+SCAN_LINES = [
+    "MEMORANDUM OF UNDERSTANDING",
+    "The Department shall encourage adoption",
+    "of the Neighbors app by residents.",
+]
+
+
+def scan_images(pages: list[list[str]], *, seed: int = 1):
+    """Pages of text rendered as 200 dpi greyscale images with a little speckle noise, like a scan."""
+    import random
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", 36)
+    rng, images = random.Random(seed), []
+    for lines in pages:
+        image = Image.new("L", (1700, 2200), 255)
+        draw = ImageDraw.Draw(image)
+        for number, line in enumerate(lines):
+            draw.text((150, 200 + number * 70), line, fill=0, font=font)
+        pixels = image.load()
+        for _ in range(15000):
+            pixels[rng.randrange(1700), rng.randrange(2200)] = rng.choice((0, 128, 255))
+        images.append(image.rotate(0.4, fillcolor=255))  # a slightly crooked page
+    return images
+
+
+def scan_pdf_bytes(pages: list[list[str]]) -> bytes:
+    """A PDF of scanned page images only: no text layer at all."""
+    images = scan_images(pages)
+    out = io.BytesIO()
+    images[0].save(out, "PDF", resolution=200, save_all=True, append_images=images[1:])
+    return out.getvalue()
+
+
+def scan_png_bytes(lines: list[str]) -> bytes:
+    out = io.BytesIO()
+    scan_images([lines])[0].save(out, "PNG", dpi=(300, 300))
+    return out.getvalue()
+
+
+def test_a_real_worker_ocrs_a_scan_and_its_phrase_is_found(start_worker):
+    from foia.search import search
+
+    worker = start_worker()
+    document_store(
+        fileobj=io.BytesIO(scan_pdf_bytes([["Cover letter from the records clerk"], SCAN_LINES])),
+        name="scan.pdf",
+        records_request=RecordsRequestFactory(),
+    )
+    document = Document.objects.get()
+    wait_until(
+        lambda: Document.objects.get(pk=document.pk).extraction_status != ExtractionStatus.PENDING,
+        timeout=180,
+        message=f"the worker to OCR the scan\n{worker.log()}",
+    )
+    document.refresh_from_db()
+    assert document.extraction_status == ExtractionStatus.DONE, document.extraction_error
+    assert document.ocr_pages == 2 and document.ocr_confidence > 60
+    assert document.ocr_summary.startswith("OCR done, 2 pages, mean confidence ")
+    hits = search(query='"encourage adoption of the neighbors app"', sources=("document",))
+    assert [(hit.link.filename, hit.page) for hit in hits] == [("scan.pdf", 2)]
+
+
+def test_an_image_is_ocrd_into_a_searchable_page(db):
+    document = stored(scan_png_bytes(SCAN_LINES), "photo.png")
+    assert document.extraction_status == ExtractionStatus.PENDING  # queued for OCR, not "no text"
+    document_extract(document=document)
+    document.refresh_from_db()
+    assert document.extraction_status == ExtractionStatus.DONE
+    assert "encourage adoption" in document.pages.get(number=1).text
+    assert document.ocr_pages == 1
+
+
+def test_a_document_whose_ocr_failed_keeps_its_agency_unknown(db, settings):
+    from foia.search import phrase_answers
+
+    from .factories import CampaignFactory
+
+    settings.FOIA_OCR_TIMEOUT = 0.01
+    records_request = RecordsRequestFactory(campaign=CampaignFactory())
+    link = document_store(
+        fileobj=io.BytesIO(scan_pdf_bytes([SCAN_LINES])), name="scan.pdf", records_request=records_request
+    ).links[0]
+    document_extract(document=link.document)
+    link.document.refresh_from_db()
+    assert link.document.extraction_status == ExtractionStatus.FAILED
+    assert "OCR took longer than" in link.document.extraction_error
+    answer = phrase_answers(records_request.campaign, "encourage adoption")[records_request.agency_id]
+    assert (answer.answer, answer.reason) == ("unknown", "1 document whose text extraction failed")
 
 
 def test_a_real_worker_files_a_forwarded_reply_and_tells_the_reporter(start_worker, smtp_server, alice):

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
-# The extractor child process has its own limit (FOIA_EXTRACT_TIMEOUT); these only catch a stuck task.
-SOFT_LIMIT = settings.FOIA_EXTRACT_TIMEOUT + 60
-HARD_LIMIT = settings.FOIA_EXTRACT_TIMEOUT + 120
+# The extractor child processes and OCR have their own limits (extraction, OCR, extraction of the OCR'd
+# PDF); these only catch a stuck task.
+SOFT_LIMIT = 2 * settings.FOIA_EXTRACT_TIMEOUT + settings.FOIA_OCR_TIMEOUT + 60
+HARD_LIMIT = SOFT_LIMIT + 60
 
 
 @shared_task(name="foia.tasks.documents.extract_document", soft_time_limit=SOFT_LIMIT, time_limit=HARD_LIMIT)
