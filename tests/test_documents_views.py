@@ -256,10 +256,15 @@ def test_the_clause_finder_exports_csv(victor_client, searchable):
     assert other.agency.name in page
     response = victor_client.get(reverse("clause-finder"), {**params, "format": "csv"})
     lines = response.content.decode().splitlines()
-    assert lines[0].startswith("agency,state,tracking_number,found")
+    assert lines[0].startswith("agency,city,state,tracking_number,answer,reason,documents")
     found = next(line for line in lines if "RING-0042" in line)
-    assert ",yes,1,mou.pdf,3," in found
-    assert any(other.tracking_number in line and ",no," in line for line in lines)
+    assert ',yes,"found in mou.pdf, page 3",1,mou.pdf,3,' in found
+    # An agency that sent nothing is not a "no": we cannot tell yet.
+    assert any(other.tracking_number in line and ",unknown,no documents yet," in line for line in lines)
+    exported = victor_client.get(reverse("clause-finder"), {**params, "format": "json"}).json()
+    answers = {row["tracking_number"]: (row["answer"], row["reason"]) for row in exported["results"]}
+    assert answers[other.tracking_number] == ("unknown", "no documents yet")
+    assert answers["RING-0042"][0] == "yes"
 
 
 # --- Recording the outcome --------------------------------------------------------------------------------

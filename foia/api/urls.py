@@ -18,6 +18,7 @@ router.register("documents", views.DocumentViewSet, basename="api-document")
 api_patterns = [
     *router.urls,
     path("search/", views.SearchView.as_view(), name="api-search"),
+    path("clauses/", views.ClausesView.as_view(), name="api-clauses"),
     path("stats/", views.StatsView.as_view(), name="api-stats"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

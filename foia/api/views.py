@@ -233,6 +233,7 @@ def document_file_response(handle, filename: str, mime_type: str) -> FileRespons
 
 SEARCH_PARAMS = [
     OpenApiParameter("q", str, required=True, description="Words to find in documents and messages."),
+    OpenApiParameter("mode", str, enum=["exact", "words"], description="exact (default) or words (stemmed)."),
     OpenApiParameter("campaign", int),
     OpenApiParameter("agency", int),
     OpenApiParameter("state", str),
@@ -245,6 +246,7 @@ SEARCH_PARAMS = [
 
 class SearchQuery(serializers.Serializer):
     q = serializers.CharField(max_length=500)
+    mode = serializers.ChoiceField(choices=["exact", "words"], required=False, default="exact")
     campaign = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     agency = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     state = serializers.CharField(required=False, max_length=2)
@@ -270,19 +272,63 @@ class SearchView(APIView):
             return Response(
                 {"detail": "Search is not available yet."}, status=status.HTTP_503_SERVICE_UNAVAILABLE
             )
-        hits = search(
-            query=data["q"],
-            campaign=data.get("campaign"),
-            agency=data.get("agency"),
-            state=(data.get("state") or "").upper() or None,
-            kind=data.get("kind"),
-            date_from=data.get("date_from"),
-            date_to=data.get("date_to"),
-            limit=data["limit"],
-        )
+        from ..search import QueryProblem
+
+        try:
+            hits = search(
+                query=data["q"],
+                mode=data["mode"],
+                campaign=data.get("campaign"),
+                agency=data.get("agency"),
+                state=(data.get("state") or "").upper() or None,
+                kind=data.get("kind"),
+                date_from=data.get("date_from"),
+                date_to=data.get("date_to"),
+                limit=data["limit"],
+            )
+        except QueryProblem as exc:
+            raise ValidationError({"q": [str(exc)]}) from None
         return Response(
             {"query": data["q"], "count": len(hits), "results": [search_hit(hit) for hit in hits]}
         )
+
+
+class ClausesQuery(serializers.Serializer):
+    campaign = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    phrase = serializers.CharField(max_length=300)
+    mode = serializers.ChoiceField(choices=["exact", "words"], required=False, default="exact")
+
+
+class ClausesView(APIView):
+    """The clause finder: for every agency of a campaign, answer yes / no / unknown with the reason."""
+
+    permission_classes = [RolePermission]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", int, required=True),
+            OpenApiParameter("phrase", str, required=True),
+            OpenApiParameter("mode", str, enum=["exact", "words"]),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        from ..search import QueryProblem, clause_find
+        from ..search.links import clause_record
+
+        params = ClausesQuery(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        campaign = Campaign.objects.filter(pk=data["campaign"]).first()
+        if campaign is None:
+            raise NotFound("No such campaign.")
+        try:
+            rows = clause_find(campaign=campaign, phrase=data["phrase"], mode=data["mode"])
+        except QueryProblem as exc:
+            raise ValidationError({"phrase": [str(exc)]}) from None
+        results = [clause_record(request, row, data["phrase"], data["mode"]) for row in rows]
+        meta = {"campaign": campaign.pk, "phrase": data["phrase"], "mode": data["mode"]}
+        return Response({**meta, "count": len(results), "results": results})
 
 
 def search_hit(hit) -> dict:

@@ -97,3 +97,13 @@ class DocumentPage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id} p.{self.number}"
+
+    def save(self, *args, **kwargs):
+        # A page saved on its own (admin, fixtures) is still found by exact search; extraction stores whole
+        # documents through foia.extraction.document_pages_replace, which also joins across page breaks.
+        if self.text and not self.search_text:
+            from foia.search.text import fold
+
+            self.search_text = fold(self.text)
+            self.search_own_length = len(self.search_text)
+        super().save(*args, **kwargs)

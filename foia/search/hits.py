@@ -112,3 +112,21 @@ def snippet_around(
     pieces.append(text[cursor:hi])
     body = " ".join("".join(pieces).split())
     return ("…" if lo else "") + body + ("…" if hi < len(text) else "")
+
+
+def text_marked(text: str, query_text: str) -> SafeString:
+    """A whole page's text as safe HTML with every place the (exact) query matches in <mark>."""
+    from .text import fold_map, query_matches, query_parse
+
+    query = query_parse(query_text)
+    folded, where = fold_map(text)
+    spans = query_matches(query, folded) if not query.problem else []
+    original = sorted({(where[s], where[max(e - 1, s)] + 1) for s, e in spans if s < len(where)})
+    pieces, cursor = [], 0
+    for start, end in original:
+        if start < cursor:
+            continue
+        pieces += [escape(text[cursor:start]), "<mark>", escape(text[start:end]), "</mark>"]
+        cursor = end
+    pieces.append(escape(text[cursor:]))
+    return mark_safe("".join(pieces))  # noqa: S308 - every piece of text escaped above

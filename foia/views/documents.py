@@ -90,12 +90,24 @@ def document_detail(request, pk):
     context = {
         "document": document,
         "links": links,
-        "pages": document.pages.all()[:200],
+        "pages": _pages_marked(document, request.GET.get("q", ""), request.GET.get("hit", "")),
         "kinds": DocumentKind.choices,
         "can_edit": any(_can_work(request.user, link.request) for link in links),
         "inline_ok": document.mime_type in INLINE_TYPES,
     }
     return render(request, "documents/detail.html", context)
+
+
+def _pages_marked(document, query: str, hit: str) -> list:
+    """The first 200 pages (and the page of a search hit beyond them), the query's matches marked."""
+    from ..search.hits import text_marked
+
+    pages = list(document.pages.all()[:200])
+    if hit.isdigit() and int(hit) > 200:
+        pages += list(document.pages.filter(number=int(hit)))
+    for page in pages:
+        page.marked = text_marked(page.text, query) if query.strip() else None
+    return pages
 
 
 def _can_work(user, records_request) -> bool:
