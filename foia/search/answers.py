@@ -16,7 +16,7 @@ from ..documents import ZIP
 from ..models import Agency, Document, DocumentPage, ExtractionStatus, RecordsRequest
 from .exact import page_candidates, page_snippet, pages_verify
 from .hits import SearchHit, hits_load, snippet_around
-from .text import Query, Term, fold, fold_map
+from .text import Query, Term, fold
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 EXACT, WORDS = "exact", "words"
@@ -169,8 +169,7 @@ def _best_hits(query: Query, best: dict[int, tuple]) -> dict[int, SearchHit]:
         page = pages[page_id]
         snippet = page_snippet(query, page)
         if "\x02" not in snippet:  # word forms: the words differ from the phrase; show the page's start
-            folded, where = fold_map(page.text)
-            snippet = snippet_around(page.text, where, [])
+            snippet = snippet_around(page.text, [])
         hits[agency_id] = SearchHit("document", 1.0, snippet, page=number, link=RequestDocument(pk=link_id))
     hits_load(list(hits.values()))
     return hits

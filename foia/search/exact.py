@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from django.db import connection
 
 from ..models import DocumentPage
-from .hits import SearchHit, filters_sql, hits_load, snippet_around
-from .text import Query, fold_map, query_matches
+from .hits import SearchHit, filters_sql, folded_to_original, hits_load, snippet_around
+from .text import Query, fold_map, original_spans, query_matches
 
 TRIGRAM_TABLE = "foia_documentpage_exact"
 BATCH = 500
@@ -83,14 +83,12 @@ def pages_verify(query: Query, page_ids: list[int]) -> dict[int, DocumentPage]:
 
 def page_snippet(query: Query, page: DocumentPage) -> str:
     """A passage of the page's faithful text with the matches marked."""
-    folded, where = fold_map(page.text)
-    spans = query_matches(query, folded)
+    spans = original_spans(query, page.text)
     if not spans:  # the phrase runs on to the next page: mark from where it starts on this one
-        spans = [
-            (s, min(e, len(folded)))
-            for s, e in query_matches(query, page.search_text, page.search_own_length)
-        ]
-    return snippet_around(page.text, where, spans)
+        folded, where = fold_map(page.text)
+        matched = query_matches(query, page.search_text, page.search_own_length)
+        spans = folded_to_original(where, [(s, min(e, len(folded))) for s, e in matched])
+    return snippet_around(page.text, spans)
 
 
 def exact_document_hits(query: Query, *, where_docs: str, params: list, limit: int) -> list[SearchHit]:
@@ -151,11 +149,10 @@ def exact_communication_hits(query: Query, *, where_comms: str, params: list, li
             found = chunk[pk]
             text = f"{found.subject} — {found.body}"
             folded, where = fold_map(text)
-            spans = query_matches(query, folded)
-            if spans:
-                hits.append(
-                    SearchHit("communication", 1.0, snippet_around(text, where, spans), communication=found)
-                )
+            if query_matches(query, folded):
+                spans = original_spans(query, text) or folded_to_original(where, query_matches(query, folded))
+                snippet = snippet_around(text, spans)
+                hits.append(SearchHit("communication", 1.0, snippet, communication=found))
             if len(hits) >= limit:
                 return hits
     return hits

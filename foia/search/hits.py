@@ -92,36 +92,34 @@ def hits_load(hits: list[SearchHit]) -> None:
             hit.communication = communications[hit.communication.pk]
 
 
-def snippet_around(
-    text: str, where: list[int], spans: list[tuple[int, int]], *, before=160, after=240
-) -> str:
-    """A short passage of the original text around the first span, every span in it marked."""
+def snippet_around(text: str, spans: list[tuple[int, int]], *, before=160, after=240) -> str:
+    """A short passage of the original text around the first span (original indexes), every span marked."""
     if not spans:
-        return " ".join(text[: before + after].split())
-    original = sorted({(where[s], where[max(e - 1, s)] + 1) for s, e in spans if s < len(where)})
-    if not original:
-        return " ".join(text[: before + after].split())
-    first = original[0][0]
+        return " ".join(text[: before + after].split()) + ("…" if len(text) > before + after else "")
+    first = spans[0][0]
     lo, hi = max(0, first - before), min(len(text), first + after)
     pieces, cursor = [], lo
-    for s, e in original:
-        if s < cursor or s >= hi:
+    for start, end in spans:
+        if start < cursor or start >= hi:
             continue
-        pieces += [text[cursor:s], START, text[s : min(e, hi)], STOP]
-        cursor = min(e, hi)
+        pieces += [text[cursor:start], START, text[start : min(end, hi)], STOP]
+        cursor = min(end, hi)
     pieces.append(text[cursor:hi])
     body = " ".join("".join(pieces).split())
     return ("…" if lo else "") + body + ("…" if hi < len(text) else "")
 
 
+def folded_to_original(where: list[int], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans in a folded text (see foia.search.text.fold_map) as spans in the original."""
+    return sorted({(where[s], where[max(e - 1, s)] + 1) for s, e in spans if s < len(where)})
+
+
 def text_marked(text: str, query_text: str) -> SafeString:
     """A whole page's text as safe HTML with every place the (exact) query matches in <mark>."""
-    from .text import fold_map, query_matches, query_parse
+    from .text import original_spans, query_parse
 
     query = query_parse(query_text)
-    folded, where = fold_map(text)
-    spans = query_matches(query, folded) if not query.problem else []
-    original = sorted({(where[s], where[max(e - 1, s)] + 1) for s, e in spans if s < len(where)})
+    original = original_spans(query, text) if not query.problem else []
     pieces, cursor = [], 0
     for start, end in original:
         if start < cursor:

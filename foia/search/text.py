@@ -7,6 +7,7 @@ folded form is what exact search looks in. Nothing here imports Django.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -34,39 +35,45 @@ SOFT_HYPHEN = "\u00ad"
 TAIL_CHARS = 600
 MAX_QUERY_CHARS = 500
 # A hyphen at a line end between two letters is layout, not spelling ("encour-\nage").
-LINE_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u2010\u2011]\s*\n\s*(?=[^\W\d_])")
+LINE_HYPHEN = r"(?<=[^\W\d_])[-\u2010\u2011][^\S\n]*\n\s*(?=[^\W\d_])"
+SPECIAL = re.compile(rf"(?P<join>{LINE_HYPHEN})|(?P<space>\s+)|(?P<drop>[\u00ad\x00]+)")
 
 
 def fold_map(text: str) -> tuple[str, list[int]]:
     """The folded text, and for each folded character the index of the character it came from."""
-    joins = {m.start(): m.end() for m in LINE_HYPHEN.finditer(text)}
     out: list[str] = []
     where: list[int] = []
-    index, length, space = 0, len(text), False
-    while index < length:
-        if index in joins:
-            index = joins[index]
-            continue
-        char = text[index]
-        if char == SOFT_HYPHEN or char == "\x00":
-            index += 1
-            continue
-        if char.isspace():
-            if out and not space:
-                out.append(" ")
-                where.append(index)
-            space = True
-            index += 1
-            continue
-        space = False
-        for folded in char.translate(QUOTES).lower():
+    position, space = 0, True  # True at the start: leading whitespace is dropped
+
+    def plain(start: int, end: int) -> None:
+        chunk = text[start:end]
+        folded = chunk.translate(QUOTES).lower()
+        if len(folded) == len(chunk):  # nearly always: one character each, mapped as a range
             out.append(folded)
-            where.append(index)
-        index += 1
-    if out and out[-1] == " ":
-        out.pop()
+            where.extend(range(start, end))
+            return
+        for offset, char in enumerate(chunk):  # a character whose lower case is longer (e.g. "İ")
+            lowered = char.translate(QUOTES).lower()
+            out.append(lowered)
+            where.extend([start + offset] * len(lowered))
+
+    for match in SPECIAL.finditer(text):
+        if match.start() > position:
+            plain(position, match.start())
+            space = False
+        if match.lastgroup == "space" and not space:
+            out.append(" ")
+            where.append(match.start())
+            space = True
+        position = match.end()
+    if position < len(text):
+        plain(position, len(text))
+        space = False
+    folded = "".join(out)
+    if folded.endswith(" "):
+        folded = folded[:-1]
         where.pop()
-    return "".join(out), where
+    return folded, where
 
 
 def fold(text: str) -> str:
@@ -110,6 +117,10 @@ class Term:
     def postgres_pattern(self) -> str:
         return _pattern(self.text, r"\m", r"\M")
 
+    def original_pattern(self) -> re.Pattern:
+        """A pattern for the unfolded page text (any case, quote style, whitespace, line-end hyphen)."""
+        return _original_pattern(self.text)
+
 
 @dataclass
 class Query:
@@ -127,6 +138,44 @@ def _pattern(text: str, start: str, end: str) -> str:
     # A hyphen in the query also matches the word joined: a line-end hyphen was removed from the index.
     body = re.escape(text).replace(r"\-", "-?").replace(r"\ ", " ")
     return (start if re.match(r"\w", text) else "") + body + (end if re.search(r"\w$", text) else "")
+
+
+JOIN = r"(?:[-\u2010\u2011][^\S\n]*\n\s*|\u00ad)?"
+ORIGINAL_CHARS = {
+    " ": r"\s+",
+    "'": "['\u2018\u2019\u201a\u201b\u2032`\u00b4]",
+    '"': '["\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb]',
+    "-": r"(?:[-\u2010\u2011]\s*)?",
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _original_pattern(text: str) -> re.Pattern:
+    parts = []
+    for index, char in enumerate(text):
+        parts.append(ORIGINAL_CHARS.get(char) or re.escape(char))
+        if char.isalpha() and index + 1 < len(text) and text[index + 1].isalpha():
+            parts.append(JOIN)  # "encour-\nage" in the page is "encourage" in the index
+    start = r"(?<!\w)" if re.match(r"\w", text) else ""
+    end = r"(?!\w)" if re.search(r"\w$", text) else ""
+    return re.compile(start + "".join(parts) + end, re.IGNORECASE)
+
+
+def original_spans(query: Query, text: str) -> list[tuple[int, int]]:
+    """Where the query's words are in the unfolded text (for marking them), or [] if not all there."""
+    spans = []
+    for group in query.groups:
+        found = []
+        for term in group:
+            if term.negative:
+                continue
+            matches = [m.span() for m in term.original_pattern().finditer(text)]
+            if not matches:
+                found = []
+                break
+            found += matches
+        spans += found
+    return sorted(set(spans))
 
 
 def query_parse(text: str) -> Query:
