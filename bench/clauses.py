@@ -26,7 +26,13 @@ PG_DB = "foia_bench_clauses"
 SQLITE_FILE = ROOT / "var" / "bench" / "clauses.sqlite3"
 TEMPLATE = "The Agency\u2019s officers shall encourage adoption of the Neighbors app by residents"
 PHRASE = "the agency's officers shall encourage adoption of the neighbors app"
-FILLER = ["records", "request", "response", "police", "department", "camera", "video", "footage", "portal", "agreement", "city", "council", "public", "safety", "data", "program", "partnership", "residents", "law", "enforcement", "officer", "share", "policy", "memorandum"]
+FILLER = " ".join(
+    [
+        "records request response police department camera video footage portal agreement city council",
+        "public",
+        "safety data program partnership residents law enforcement officer share policy memorandum",
+    ]
+).split()
 
 
 def setup(postgres: bool) -> None:

@@ -25,6 +25,7 @@ from .models import (
     Document,
     DocumentKind,
     ExtractionStatus,
+    MessageAttachment,
     RecordsRequest,
     RequestDocument,
     RequestEvent,
@@ -266,6 +267,37 @@ def document_store(
     return result
 
 
+def document_store_unsorted(*, fileobj: IO[bytes], name: str, communication) -> StoreResult:
+    """Store a file of an unsorted message (within FOIA_UNSORTED_QUOTA_BYTES), linked to the message only;
+    its text is extracted (OCR waits until a person files the message). FileRejected says why not."""
+    display = filename_clean(name)
+    limit = settings.FOIA_MAX_UPLOAD_BYTES
+    budget = _Budget(entries=settings.FOIA_ZIP_MAX_ENTRIES, bytes=settings.FOIA_ZIP_MAX_TOTAL_BYTES)
+    result = StoreResult()
+    try:
+        spool, sha256, size = _spool(fileobj, limit)
+    except FileRejected as exc:
+        raise FileRejected(exc.reason, display) from None
+    with spool:
+        quota = settings.FOIA_UNSORTED_QUOTA_BYTES
+        if unsorted_bytes() + size > quota and not Document.objects.filter(sha256=sha256).exists():
+            raise FileRejected(
+                f"the storage for unsorted mail is full ({quota:,} bytes); the message is kept and its "
+                "attachments are stored when it is filed on a request",
+                display,
+            )
+        _store_spooled(spool, sha256, size, display, None, communication, None, 0, budget, result)
+    return result
+
+
+def unsorted_bytes() -> int:
+    """Bytes of documents that only unsorted messages hold (what FOIA_UNSORTED_QUOTA_BYTES limits)."""
+    from django.db.models import Sum
+
+    only_unsorted = Document.objects.filter(unsorted_links__isnull=False, links__isnull=True).distinct()
+    return Document.objects.filter(pk__in=only_unsorted).aggregate(total=Sum("size"))["total"] or 0
+
+
 def _store_spooled(
     spool, sha256, size, display, records_request, communication, added_by, depth, budget, result
 ):
@@ -345,6 +377,11 @@ def _document_link(spool, sha256, size, mime, display, records_request, communic
         else:
             if status == ExtractionStatus.PENDING:
                 transaction.on_commit(lambda: _queue_extraction(document.pk))
+    if records_request is None:  # an unsorted message's file: linked to the message until it is filed
+        attachment, _ = MessageAttachment.objects.get_or_create(
+            communication=communication, document=document, defaults={"filename": display}
+        )
+        return attachment, created
     link, linked = RequestDocument.objects.get_or_create(
         request=records_request,
         document=document,

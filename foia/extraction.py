@@ -235,6 +235,8 @@ def document_extract(*, document, ocr: bool = True) -> Extracted:
             result = isolated(copy.name, document.mime_type)
             if result.status == NEEDS_OCR and ocr:
                 result, ocr_pages, ocr_confidence = _with_ocr(copy.name, document.mime_type, result, isolated)
+            elif result.status == NEEDS_OCR:
+                result.error += " OCR runs once the message it came on is filed on a request."
     pages = [_clean(text) for text in result.pages][:MAX_PAGES]
     with transaction.atomic():
         document_pages_replace(document=document, texts=pages)

@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from .documents import FileRejected, document_store, filename_clean
+from .documents import FileRejected, document_store, document_store_unsorted, filename_clean
 from .extraction import email_body_text
 from .models import (
     Communication,
@@ -214,7 +214,10 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
                 occurred_at=_occurred_at(message),
                 created_by=actor,
             )
-            rejected = _file_away(communication, message, actor) if records_request else []
+            if records_request:
+                rejected = _file_away(communication, message, actor)
+            else:
+                rejected = _keep_unsorted(communication, message)
     except IntegrityError:
         # The same Message-ID stored a moment ago by another way in: that copy wins.
         default_storage.delete(raw_name)
@@ -277,6 +280,43 @@ def _notification_queue(communication: Communication) -> None:
         task_enqueue_on_commit("foia.tasks.reminders.send_reminder", reminder.pk)
 
 
+def _keep_unsorted(communication: Communication, message: EmailMessage) -> list[FileRejected]:
+    """An unmatched message's attachments are stored and searchable now, not only once someone files it."""
+    rejected = []
+    for name, payload in message_attachments(message):
+        try:
+            with transaction.atomic():
+                result = document_store_unsorted(
+                    fileobj=io.BytesIO(payload), name=name, communication=communication
+                )
+        except FileRejected as exc:
+            rejected.append(exc)
+            continue
+        rejected.extend(result.rejected)
+    return rejected
+
+
+def _unsorted_filed(communication: Communication) -> None:
+    """After filing: the message's documents are the request's now; scans that waited get their OCR."""
+    from .models import Document, ExtractionStatus, MessageAttachment
+
+    document_ids = list(
+        MessageAttachment.objects.filter(communication=communication).values_list("document_id", flat=True)
+    )
+    MessageAttachment.objects.filter(communication=communication).delete()
+    waiting = Document.objects.filter(pk__in=document_ids, extraction_status=ExtractionStatus.NEEDS_OCR)
+    queued = list(waiting.values_list("pk", flat=True))
+    waiting.update(extraction_status=ExtractionStatus.PENDING, extraction_started_at=None)
+    for document_id in queued:
+        transaction.on_commit(lambda pk=document_id: _queue_extraction(pk))
+
+
+def _queue_extraction(document_id: int) -> None:
+    from .tasks.documents import extract_document
+
+    extract_document.delay(document_id)
+
+
 def reply_notify(*, communication: Communication) -> bool:
     """Email the request's owner that a reply arrived; False when there is nobody to tell.
 
@@ -311,6 +351,7 @@ def communication_assign(*, communication: Communication, records_request: Recor
         else:  # entered by hand (admin, API): no raw message, so no attachments to file
             message = EmailMessage()
         _file_away(communication, message, actor)
+        _unsorted_filed(communication)
     return True
 
 

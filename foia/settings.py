@@ -190,6 +190,8 @@ FOIA_EXTRACT_MEMORY_MB = env_int("FOIA_EXTRACT_MEMORY_MB", 2048, minimum=256)
 FOIA_OCR_TIMEOUT = env_int("FOIA_OCR_TIMEOUT", 900, minimum=10)
 FOIA_OCR_MEMORY_MB = env_int("FOIA_OCR_MEMORY_MB", 3072, minimum=512)
 FOIA_OCR_LANGUAGES = env.str("FOIA_OCR_LANGUAGES", default="eng")
+# Attachments of unsorted mail are stored on arrival (so search finds them) up to this many bytes in all.
+FOIA_UNSORTED_QUOTA_BYTES = env_int("FOIA_UNSORTED_QUOTA_BYTES", 2 * 1024**3, minimum=0)
 # IMAP polling is off unless set: imaps://user:password@imap.example.org/INBOX (imap:// without TLS).
 FOIA_IMAP_URL = env.str("FOIA_IMAP_URL", default="")
 

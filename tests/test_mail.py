@@ -91,7 +91,9 @@ def test_a_message_with_no_matching_request_goes_to_the_unsorted_inbox(records_r
     result = mail_ingest(raw=raw)
     assert result.created and result.communication.request is None
     assert Communication.objects.filter(request__isnull=True).count() == 1
-    assert Document.objects.count() == 0  # filed only once a person assigns it
+    # Its file is kept and searchable at once, but on no request until a person assigns the message.
+    assert Document.objects.count() == 1 and RequestDocument.objects.count() == 0
+    assert result.communication.unsorted_attachments.get().filename == "a.pdf"
 
 
 def test_assigning_an_unsorted_message_files_it_and_its_attachments(records_request, alice):

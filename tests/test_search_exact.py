@@ -89,6 +89,7 @@ def test_the_hit_snippet_marks_the_passage_in_the_faithful_text(library):
     hit = search(query='"encourage adoption"', agency=library.agency, sources=("document",))
     snippets = {h.link.filename: str(h.snippet) for h in hit}
     assert "<mark>encour- age adoption</mark>" in snippets["hyphen.pdf"]
+    assert "shall <mark>encourage</mark>" in snippets["break.pdf"]  # the part on the page where it starts
 
 
 def make_campaign(agencies: int, with_phrase: int):

@@ -1,4 +1,5 @@
-"""Exact search: the folded text of each page (with the start of the next), indexed by trigrams; OCR status.
+"""Exact search: the folded text of each page (with the start of the next), indexed by trigrams; OCR status;
+files of unsorted mail (MessageAttachment).
 
 PostgreSQL: pg_trgm GIN index on foia_documentpage.search_text (regular expressions use it; no tsvector
 limits: no 1 MB cap, no 16,383 word positions). SQLite: an FTS5 table with the trigram tokenizer.
@@ -7,6 +8,7 @@ Existing pages get their search_text here.
 
 import importlib
 
+import django.db.models.deletion
 from django.db import migrations, models
 
 PG_INSTALL = [
@@ -83,6 +85,43 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="document", name="ocr_confidence", field=models.FloatField(blank=True, null=True)
+        ),
+        migrations.CreateModel(
+            name="MessageAttachment",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255)),
+                ("added_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "communication",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="unsorted_attachments",
+                        to="foia.communication",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="unsorted_links",
+                        to="foia.document",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["communication", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("communication", "document"), name="unsorted_attachment_once"
+                    )
+                ],
+            },
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
         migrations.RunPython(install, remove),

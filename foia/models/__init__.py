@@ -4,7 +4,14 @@ from .agency import Agency, AgencyKind
 from .agency_import import AgencyImport, ImportStatus
 from .campaign import Campaign, FollowupMode
 from .communication import Communication, CommunicationChannel, Direction
-from .document import Document, DocumentKind, DocumentPage, ExtractionStatus, RequestDocument
+from .document import (
+    Document,
+    DocumentKind,
+    DocumentPage,
+    ExtractionStatus,
+    MessageAttachment,
+    RequestDocument,
+)
 from .law import ClosedDay, DayType, Law, RequesterLimit
 from .reminder import Reminder, ReminderKind, ReminderState
 from .request import RecordsRequest, RequestEvent, RequestEventKind, SendMethod, Status
@@ -27,6 +34,7 @@ __all__ = [
     "FollowupMode",
     "ImportStatus",
     "Law",
+    "MessageAttachment",
     "RecordsRequest",
     "Reminder",
     "ReminderKind",

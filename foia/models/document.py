@@ -107,3 +107,24 @@ class DocumentPage(models.Model):
             self.search_text = fold(self.text)
             self.search_own_length = len(self.search_text)
         super().save(*args, **kwargs)
+
+
+class MessageAttachment(models.Model):
+    """A file that came on an unsorted message: stored and its text extracted (OCR waits), so search finds
+    it; filing the message on a request links the document to that request and removes this row."""
+
+    communication = models.ForeignKey(
+        "foia.Communication", on_delete=models.CASCADE, related_name="unsorted_attachments"
+    )
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="unsorted_links")
+    filename = models.CharField(max_length=255)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["communication", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["communication", "document"], name="unsorted_attachment_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

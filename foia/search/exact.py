@@ -14,7 +14,7 @@ from django.db import connection
 
 from ..models import DocumentPage
 from .hits import SearchHit, filters_sql, folded_to_original, hits_load, snippet_around
-from .text import Query, fold_map, original_spans, query_matches
+from .text import Query, original_pattern, fold_map, original_spans, query_matches
 
 TRIGRAM_TABLE = "foia_documentpage_exact"
 BATCH = 500
@@ -84,11 +84,13 @@ def pages_verify(query: Query, page_ids: list[int]) -> dict[int, DocumentPage]:
 def page_snippet(query: Query, page: DocumentPage) -> str:
     """A passage of the page's faithful text with the matches marked."""
     spans = original_spans(query, page.text)
-    if not spans:  # the phrase runs on to the next page: mark from where it starts on this one
-        folded, where = fold_map(page.text)
-        matched = query_matches(query, page.search_text, page.search_own_length)
-        spans = folded_to_original(where, [(s, min(e, len(folded))) for s, e in matched])
-    return snippet_around(page.text, spans)
+    if not spans:  # the phrase runs on to the next page: mark the part of it on this page
+        for start, _end in query_matches(query, page.search_text, page.search_own_length):
+            part = page.search_text[start : page.search_own_length].strip()
+            found = list(original_pattern(part).finditer(page.text)) if part else []
+            if found:
+                spans.append(found[-1].span())
+    return snippet_around(page.text, sorted(set(spans)))
 
 
 def exact_document_hits(query: Query, *, where_docs: str, params: list, limit: int) -> list[SearchHit]:
@@ -175,6 +177,41 @@ def _loose(text: str) -> str:
         else:
             out.append("\\" + char)
     return "".join(out)
+
+
+def exact_unsorted_hits(query: Query, *, limit: int) -> list[SearchHit]:
+    """Verified hits in files of unsorted messages (editors only: the view decides who may ask)."""
+    from ..models import MessageAttachment
+
+    condition, params = query_sql(query)
+    sql = f"""SELECT p.id, ma.id, p.number FROM foia_documentpage p
+        JOIN foia_messageattachment ma ON ma.document_id = p.document_id
+        WHERE {condition} ORDER BY p.id DESC, ma.id LIMIT {int(limit * 2 + 50)}"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    good = pages_verify(query, [row[0] for row in rows])
+    pages = DocumentPage.objects.in_bulk(list(good))
+    attachments = MessageAttachment.objects.select_related("document", "communication").in_bulk(
+        [row[1] for row in rows if row[0] in good]
+    )
+    hits = []
+    for page_id, attachment_id, number in rows:
+        if page_id in good and len(hits) < limit:
+            attachment = attachments[attachment_id]
+            hit = SearchHit(
+                "unsorted",
+                1.0,
+                page_snippet(query, pages[page_id]),
+                communication=attachment.communication,
+                page=number,
+            )
+            hit.attachment = attachment
+            hits.append(hit)
+    unsorted_messages = exact_communication_hits(
+        query, where_comms=" AND c.request_id IS NULL", params=[], limit=limit
+    )
+    return hits + unsorted_messages
 
 
 def exact_search(*, query: Query, common: dict, dates: dict, limit: int, sources) -> list[SearchHit]:

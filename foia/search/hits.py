@@ -28,6 +28,7 @@ class SearchHit:
     link: RequestDocument | None = None
     communication: Communication | None = None
     page: int | None = None
+    attachment: object = None  # a MessageAttachment, for a hit in a file of an unsorted message
 
     @property
     def snippet(self) -> SafeString:
@@ -51,6 +52,8 @@ class SearchHit:
 
     @property
     def document(self):
+        if self.attachment is not None:
+            return self.attachment.document
         return self.link.document if self.link else None
 
 

@@ -37,6 +37,7 @@ MAX_QUERY_CHARS = 500
 # A hyphen at a line end between two letters is layout, not spelling ("encour-\nage").
 LINE_HYPHEN = r"(?<=[^\W\d_])[-\u2010\u2011][^\S\n]*\n\s*(?=[^\W\d_])"
 SPECIAL = re.compile(rf"(?P<join>{LINE_HYPHEN})|(?P<space>\s+)|(?P<drop>[\u00ad\x00]+)")
+JOIN_RE = re.compile(LINE_HYPHEN)
 
 
 def fold_map(text: str) -> tuple[str, list[int]]:
@@ -77,30 +78,29 @@ def fold_map(text: str) -> tuple[str, list[int]]:
 
 
 def fold(text: str) -> str:
-    """The folded form of a text (see the module docstring)."""
-    return fold_map(text)[0]
+    """The folded form of a text (see the module docstring); the same as fold_map's, without the map."""
+    text = JOIN_RE.sub("", text).replace(SOFT_HYPHEN, "").replace("\x00", "")
+    return " ".join(text.translate(QUOTES).lower().split())
+
+
+PAGE_END_HYPHEN = re.compile(r"[^\W\d_][-\u2010\u2011]\s*$")
 
 
 def pages_search_text(pages: list[str]) -> list[tuple[str, int]]:
     """For each page: the folded text to index (its own text then the start of the next page) and the
-    length of its own part. Folded as one text, so a word hyphenated across the page break is joined."""
-    folded, where = fold_map("\n".join(pages))
-    starts, offset = [], 0
-    for text in pages:
-        starts.append(offset)
-        offset += len(text) + 1
-    bounds = []  # the folded index where each page begins
-    position = 0
-    for start in starts:
-        while position < len(where) and where[position] < start:
-            position += 1
-        bounds.append(position)
-    bounds.append(len(folded))
+    length of its own part. A word hyphenated across a page break is joined on the page where it starts."""
+    folded = [fold(text) for text in pages]
     result = []
-    for number in range(len(pages)):
-        own = folded[bounds[number] : bounds[number + 1]].lstrip(" ")
-        tail = folded[bounds[number + 1] : bounds[number + 1] + TAIL_CHARS]
-        result.append(((own + tail).rstrip(" ") if own.strip() else "", len(own)))
+    for number, own in enumerate(folded):
+        following = folded[number + 1] if number + 1 < len(folded) else ""
+        if not own:
+            result.append(("", 0))
+            continue
+        if following and following[0].isalpha() and PAGE_END_HYPHEN.search(pages[number]):
+            own = own[:-1]  # "encour-" + "age ..." on the next page is "encourage"
+        elif following:
+            own += " "
+        result.append(((own + following[:TAIL_CHARS]).rstrip(" "), len(own)))
     return result
 
 
@@ -119,7 +119,7 @@ class Term:
 
     def original_pattern(self) -> re.Pattern:
         """A pattern for the unfolded page text (any case, quote style, whitespace, line-end hyphen)."""
-        return _original_pattern(self.text)
+        return original_pattern(self.text)
 
 
 @dataclass
@@ -150,7 +150,7 @@ ORIGINAL_CHARS = {
 
 
 @functools.lru_cache(maxsize=256)
-def _original_pattern(text: str) -> re.Pattern:
+def original_pattern(text: str) -> re.Pattern:
     parts = []
     for index, char in enumerate(text):
         parts.append(ORIGINAL_CHARS.get(char) or re.escape(char))

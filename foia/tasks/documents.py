@@ -35,7 +35,8 @@ def extract_document(document_id: int) -> str:
         return "skipped"
     document = Document.objects.get(pk=document_id)
     try:
-        return document_extract(document=document).status
+        # OCR waits for files of unsorted mail until a person files the message (foia.mail).
+        return document_extract(document=document, ocr=document.links.exists()).status
     except SoftTimeLimitExceeded:
         Document.objects.filter(pk=document_id).update(
             extraction_status=ExtractionStatus.FAILED,

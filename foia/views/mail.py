@@ -105,7 +105,9 @@ def _mail_upload_report(request, results, fallback) -> None:
 
 
 def mail_unsorted(request):
-    communications = Communication.objects.filter(request__isnull=True, direction=Direction.INCOMING)
+    communications = Communication.objects.filter(
+        request__isnull=True, direction=Direction.INCOMING
+    ).prefetch_related("unsorted_attachments__document")
     page = Paginator(communications.order_by("-occurred_at", "-id"), 50).get_page(request.GET.get("page"))
     requests_ = (
         RecordsRequest.objects.visible_to(request.user).select_related("agency").order_by("tracking_number")

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import path
 
 from ..csvutil import csv_response
-from ..models import Agency, Campaign, DocumentKind
+from ..models import Agency, Campaign, DocumentKind, Role
 from ..search import EXACT, MODES, QueryProblem, clause_find, search
 from ..search.links import clause_record, hit_urls
 
@@ -30,6 +30,7 @@ class SearchForm(forms.Form):
     kind = forms.ChoiceField(choices=[("", "Any kind"), *DocumentKind.choices], required=False)
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    unsorted = forms.BooleanField(required=False, label="Only unsorted mail (editors)")
 
 
 def search_page(request):
@@ -39,7 +40,10 @@ def search_page(request):
         data = form.cleaned_data
         mode = data["mode"] or EXACT
         try:
+            if data["unsorted"] and not request.user.has_role(Role.EDITOR):
+                raise QueryProblem("Only editors can search unsorted mail.")
             hits = search(
+                unsorted=data["unsorted"],
                 query=data["q"],
                 mode=mode,
                 campaign=data["campaign"],
@@ -53,7 +57,12 @@ def search_page(request):
             problem = str(exc)
         for hit in hits or []:
             hit_urls(hit, data["q"], mode)
-    context = {"form": form, "hits": hits, "problem": problem}
+    context = {
+        "form": form,
+        "hits": hits,
+        "problem": problem,
+        "is_editor": request.user.has_role(Role.EDITOR),
+    }
     return render(request, "documents/search.html", context)
 
 
