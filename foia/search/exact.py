@@ -14,7 +14,7 @@ from django.db import connection
 
 from ..models import DocumentPage
 from .hits import SearchHit, filters_sql, folded_to_original, hits_load, snippet_around
-from .text import Query, original_pattern, fold_map, original_spans, query_matches
+from .text import Query, fold_map, original_pattern, original_spans, query_matches
 
 TRIGRAM_TABLE = "foia_documentpage_exact"
 BATCH = 500

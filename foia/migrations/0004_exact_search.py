@@ -64,7 +64,7 @@ def remove(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("foia", "0002_search")]
+    dependencies = [("foia", "0003_clock")]
 
     operations = [
         migrations.AddField(
