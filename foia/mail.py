@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from .documents import FileRejected, document_store, document_store_unsorted, filename_clean
+from .documents import EXTRACT_TASK, FileRejected, document_store, document_store_unsorted, filename_clean
 from .extraction import email_body_text
 from .models import (
     Communication,
@@ -308,13 +308,7 @@ def _unsorted_filed(communication: Communication) -> None:
     queued = list(waiting.values_list("pk", flat=True))
     waiting.update(extraction_status=ExtractionStatus.PENDING, extraction_started_at=None)
     for document_id in queued:
-        transaction.on_commit(lambda pk=document_id: _queue_extraction(pk))
-
-
-def _queue_extraction(document_id: int) -> None:
-    from .tasks.documents import extract_document
-
-    extract_document.delay(document_id)
+        task_enqueue_on_commit(EXTRACT_TASK, document_id)
 
 
 def reply_notify(*, communication: Communication) -> bool:
