@@ -64,7 +64,7 @@ def remove(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("foia", "0003_clock")]
+    dependencies = [("foia", "0004_outbound")]
 
     operations = [
         migrations.AddField(
