@@ -64,7 +64,7 @@ def remove(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("foia", "0004_outbound")]
+    dependencies = [("foia", "0005_agency_imports")]
 
     operations = [
         migrations.AddField(
