@@ -1,9 +1,14 @@
 """Django admin for every model: the editor's back office (law rows, closed days, agencies, ...)."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from . import models
+from .forms_requests import FeeAmountField
+from .lifecycle import LifecycleError, allowed_transitions, check_transition, request_transition
+
+LIFECYCLE_FORM_FIELDS = ("new_status", "new_fee_amount", "new_exemptions", "status_note")
 
 
 @admin.register(models.User)
@@ -63,20 +68,104 @@ class RequestEventInline(admin.TabularInline):
     can_delete = False
 
 
+class RecordsRequestAdminForm(forms.ModelForm):
+    """The request's own fields, plus a status change that goes through foia.lifecycle like every door."""
+
+    # Lifecycle field name -> this form's field, so a refusal shows next to what was typed.
+    LIFECYCLE_FIELDS = {
+        "to_status": "new_status",
+        "fee_amount": "new_fee_amount",
+        "exemptions": "new_exemptions",
+        "note": "status_note",
+    }
+    new_status = forms.ChoiceField(label="Change status to", required=False)
+    new_fee_amount = FeeAmountField(label="Fee amount asked (fee_amount)", help_text="For payment required")
+    new_exemptions = forms.CharField(label="Exemptions cited (exemptions)", required=False)
+    status_note = forms.CharField(label="Note for the timeline", required=False, widget=forms.Textarea)
+
+    class Meta:
+        model = models.RecordsRequest
+        fields = ["campaign", "agency", "tracking_number", "reply_token", "owner"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = self.instance.status if self.instance.pk else models.Status.DRAFT
+        self.fields["new_status"].choices = [("", "(no change)")] + [
+            (s, models.Status(s).label) for s in allowed_transitions(current)
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("new_status") and self.instance.pk:
+            try:
+                check_transition(
+                    from_status=self.instance.status,
+                    to_status=cleaned["new_status"],
+                    fee_amount=cleaned.get("new_fee_amount"),
+                    exemptions=cleaned.get("new_exemptions", ""),
+                    note=cleaned.get("status_note", ""),
+                )
+            except LifecycleError as error:
+                for name, messages in error.by_field(default="to_status").items():
+                    self.add_error(self.LIFECYCLE_FIELDS.get(name), messages)
+        return cleaned
+
+
 @admin.register(models.RecordsRequest)
 class RecordsRequestAdmin(admin.ModelAdmin):
+    """Status, dates and the clock are read-only here: they change only through foia.lifecycle."""
+
+    form = RecordsRequestAdminForm
     list_display = ("tracking_number", "agency", "campaign", "status", "due_on", "owner")
     list_filter = ("status", "campaign", "agency__state")
     search_fields = ("tracking_number", "agency__name")
     raw_id_fields = ("agency", "campaign", "owner")
+    readonly_fields = (
+        "status", "sent_at", "send_method", "received_on", "ack_due_on", "due_on", "due_rule",
+        "due_is_statutory", "paused_on", "paused_days_left", "fee_amount", "exemptions_cited",
+        "first_response_at", "closed_at", "followups_sent", "next_followup_on", "letter_state",
+        "letter_frozen_at",
+    )  # fmt: skip
+    fieldsets = (
+        (None, {"fields": ("campaign", "agency", "tracking_number", "reply_token", "owner")}),
+        ("Change the status (through the lifecycle)", {"fields": LIFECYCLE_FORM_FIELDS}),
+        ("State (read-only)", {"fields": readonly_fields}),
+    )
     inlines = [RequestEventInline]
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets if obj else self.fieldsets[:1]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        to_status = form.cleaned_data.get("new_status") if change else ""
+        if to_status:
+            request_transition(
+                records_request=obj,
+                to_status=to_status,
+                actor=request.user,
+                note=form.cleaned_data.get("status_note", ""),
+                fee_amount=form.cleaned_data.get("new_fee_amount"),
+                exemptions=form.cleaned_data.get("new_exemptions", ""),
+            )
 
 
 @admin.register(models.RequestEvent)
 class RequestEventAdmin(admin.ModelAdmin):
+    """The timeline is written by foia.lifecycle only; here it is read."""
+
     list_display = ("request", "kind", "from_status", "to_status", "actor", "created_at")
     list_filter = ("kind",)
     raw_id_fields = ("request", "actor")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(models.Communication)

@@ -9,15 +9,11 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from . import deadlines
+from .lifecycle_rules import LifecycleError
 from .models import Law, RecordsRequest
-
-
-class LifecycleError(ValidationError):
-    """A change the lifecycle refuses; nothing was changed."""
 
 
 def law_for(records_request: RecordsRequest) -> Law:

@@ -3,7 +3,7 @@
 Every change is written as RequestEvent rows on the request's timeline, with the time and the person; every
 recomputation of due_on is a RequestEvent(kind=due_date) with due_before, due_after and the reason.
 
-Allowed transitions (TRANSITIONS below):
+Allowed transitions (TRANSITIONS in foia.lifecycle_rules, with the field rules every door shares):
 
     draft            -> sent (only via request_mark_sent: it needs the sent date), withdrawn
     sent             -> acknowledged, processing, fix_required, payment_required, partial, completed,
@@ -39,7 +39,6 @@ from django.utils import timezone
 
 from . import deadlines
 from .clocks import (
-    LifecycleError,
     agency_today,
     agency_zone,
     business_hours_end,
@@ -48,33 +47,22 @@ from .clocks import (
     law_for,
     request_clock,
 )
+from .lifecycle_rules import (  # noqa: F401 (the doors import the rules from here)
+    MAX_TEXT,
+    TRANSITIONS,
+    LifecycleError,
+    allowed_transitions,
+    check_transition,
+    parse_fee,
+)
 from .models import Law, RecordsRequest, RequestEvent, RequestEventKind, SendMethod, Status
 from .models.request import CLOSED_STATUSES, OPEN_STATUSES, PAUSED_STATUSES
 
 S = Status
-_AGENCY_ANSWERS = {S.PARTIAL, S.COMPLETED, S.REJECTED, S.NO_RECORDS, S.WITHDRAWN}
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.SENT, S.WITHDRAWN}),
-    S.SENT: frozenset({S.ACKNOWLEDGED, S.PROCESSING, S.FIX_REQUIRED, S.PAYMENT_REQUIRED} | _AGENCY_ANSWERS),
-    S.ACKNOWLEDGED: frozenset({S.PROCESSING, S.FIX_REQUIRED, S.PAYMENT_REQUIRED} | _AGENCY_ANSWERS),
-    S.PROCESSING: frozenset({S.FIX_REQUIRED, S.PAYMENT_REQUIRED} | _AGENCY_ANSWERS),
-    S.FIX_REQUIRED: frozenset({S.ACKNOWLEDGED, S.PROCESSING, S.PAYMENT_REQUIRED} | _AGENCY_ANSWERS),
-    S.PAYMENT_REQUIRED: frozenset({S.PROCESSING, S.FIX_REQUIRED} | _AGENCY_ANSWERS),
-    S.PARTIAL: frozenset({S.PROCESSING, S.FIX_REQUIRED, S.PAYMENT_REQUIRED, S.APPEALED} | _AGENCY_ANSWERS)
-    - {S.PARTIAL},
-    S.COMPLETED: frozenset(),
-    S.REJECTED: frozenset({S.APPEALED}),
-    S.NO_RECORDS: frozenset({S.APPEALED}),
-    S.APPEALED: frozenset({S.PROCESSING, S.FIX_REQUIRED, S.PAYMENT_REQUIRED} | _AGENCY_ANSWERS),
-    S.WITHDRAWN: frozenset(),
-}
 # Sent dates this far ahead of the server clock are tolerated (clock skew between machines).
 SENT_AT_SKEW = datetime.timedelta(minutes=5)
-
-
-def allowed_transitions(status: str) -> list[str]:
-    """Statuses reachable from `status` by request_transition (sending is request_mark_sent's job)."""
-    return [s.value for s in Status if s in TRANSITIONS.get(status, ()) and s != S.SENT]
+# A claimed extension further out than this is a mistyped year, not an agency's letter.
+MAX_EXTENSION = datetime.timedelta(days=730)
 
 
 def _locked(records_request: RecordsRequest) -> RecordsRequest:
@@ -129,13 +117,13 @@ def request_mark_sent(
     estimate marked as such and every other channel follows the law's receipt rule.
     """
     if sent_at is None or timezone.is_naive(sent_at):
-        raise LifecycleError("sent_at: give the date and time it was sent (time-zone aware).")
+        raise LifecycleError({"sent_at": ["Give the date and time it was sent (time-zone aware)."]})
     if sent_at > timezone.now() + SENT_AT_SKEW:
         raise LifecycleError(
-            f"sent_at: {sent_at:%Y-%m-%d %H:%M} is in the future; give the date it was sent."
+            {"sent_at": [f"{sent_at:%Y-%m-%d %H:%M} is in the future; give the date it was sent."]}
         )
     if method not in SendMethod.values:
-        raise LifecycleError(f'method: "{method}" is not one of {", ".join(SendMethod.values)}.')
+        raise LifecycleError({"method": [f'"{method}" is not one of {", ".join(SendMethod.values)}.']})
     with transaction.atomic():
         rr = _locked(records_request)
         if rr.status != S.DRAFT:
@@ -274,29 +262,22 @@ def request_transition(
     to_status: str,
     actor=None,
     note: str = "",
-    fee_amount: Decimal | None = None,
+    fee_amount: Decimal | str | None = None,
     exemptions: str = "",
     today: datetime.date | None = None,
 ) -> RecordsRequest:
-    """Move a request to `to_status` if TRANSITIONS allows it; pause/resume the clock; write the events."""
+    """Move a request to `to_status` if check_transition allows it; pause/resume the clock; write events."""
     today = today or agency_today(records_request.agency)
-    if to_status not in Status.values:
-        raise LifecycleError(f'to_status: "{to_status}" is not a status.')
-    if to_status == S.SENT:
-        raise LifecycleError(
-            "to_status: a draft is sent with “Mark sent” (request_mark_sent), which needs the date."
-        )
     with transaction.atomic():
         rr = _locked(records_request)
         from_status = rr.status
-        if to_status not in TRANSITIONS[from_status]:
-            allowed = (
-                ", ".join(Status(s).label.lower() for s in allowed_transitions(from_status)) or "nothing"
-            )
-            raise LifecycleError(
-                f"{rr.tracking_number}: cannot go from {Status(from_status).label.lower()} to "
-                f"{Status(to_status).label.lower()} (allowed: {allowed})."
-            )
+        fee = check_transition(
+            from_status=from_status,
+            to_status=to_status,
+            fee_amount=fee_amount,
+            exemptions=exemptions,
+            note=note,
+        )
         events = [
             _event(
                 rr,
@@ -319,8 +300,8 @@ def request_transition(
             rr.closed_at, rr.paused_on, rr.paused_days_left, rr.next_followup_on = now, None, None, None
         if rr.first_response_at is None and from_status != S.DRAFT and to_status != S.WITHDRAWN:
             rr.first_response_at = now
-        if fee_amount is not None:
-            rr.fee_amount = fee_amount
+        if fee is not None:
+            rr.fee_amount = fee
         if exemptions.strip():
             rr.exemptions_cited = exemptions.strip()
         rr.status = to_status
@@ -333,9 +314,13 @@ def request_claim_extension(
     """Record an extension the agency claimed: a later due date and its reason."""
     reason = (reason or "").strip()
     if not reason:
-        raise LifecycleError("reason: say why the agency extended (quote its letter).")
+        raise LifecycleError({"reason": ["Say why the agency extended (quote its letter)."]})
+    if len(reason) > MAX_TEXT:
+        raise LifecycleError({"reason": [f"At most {MAX_TEXT} characters."]})
     if not isinstance(new_due_on, datetime.date):
-        raise LifecycleError("new_due_on: give the new due date.")
+        raise LifecycleError({"new_due_on": ["Give the new due date."]})
+    if new_due_on > timezone.localdate() + MAX_EXTENSION:
+        raise LifecycleError({"new_due_on": [f"{new_due_on} is more than two years away; check the year."]})
     with transaction.atomic():
         rr = _locked(records_request)
         if rr.status not in OPEN_STATUSES or rr.due_on is None:
@@ -344,7 +329,9 @@ def request_claim_extension(
                 "an extension needs a running clock."
             )
         if new_due_on <= rr.due_on:
-            raise LifecycleError(f"new_due_on: {new_due_on} is not after the current due date {rr.due_on}.")
+            raise LifecycleError(
+                {"new_due_on": [f"{new_due_on} is not after the current due date {rr.due_on}."]}
+            )
         message = reason
         due_on, promised_on, is_statutory = new_due_on, None, rr.due_is_statutory
         law = Law.objects.filter(jurisdiction=rr.agency.state).prefetch_related("closed_days").first()
@@ -384,7 +371,9 @@ def request_add_note(*, records_request: RecordsRequest, text: str, actor=None) 
     """A note on the request's timeline."""
     text = (text or "").strip()
     if not text:
-        raise LifecycleError("text: the note is empty.")
+        raise LifecycleError({"text": ["The note is empty."]})
+    if len(text) > MAX_TEXT:
+        raise LifecycleError({"text": [f"At most {MAX_TEXT} characters."]})
     return RequestEvent.objects.create(
         request=records_request,
         kind=RequestEventKind.NOTE,
@@ -401,7 +390,7 @@ def requests_recompute_due(*, law: Law, reason: str, actor=None) -> int:
     """
     reason = (reason or "").strip()
     if not reason:
-        raise LifecycleError("reason: say why the due dates are recomputed.")
+        raise LifecycleError({"reason": ["Say why the due dates are recomputed."]})
     reshaped = RequestEvent.objects.filter(request=OuterRef("pk")).filter(
         Q(kind=RequestEventKind.EXTENSION)
         | Q(kind=RequestEventKind.STATUS, to_status__in=[*PAUSED_STATUSES, S.APPEALED])

@@ -161,3 +161,23 @@ def eml_bytes(
         maintype, subtype = mime.split("/", 1)
         message.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
     return message.as_bytes()
+
+
+# --- Lifecycle area: requests in a given state, timeline events, reminders, documents ---------------------
+
+# What the lifecycle asks for with some statuses (lifecycle_rules.check_transition).
+TRANSITION_NEEDS = {
+    models.Status.PAYMENT_REQUIRED: {"fee_amount": "25.00"},
+    models.Status.REJECTED: {"exemptions": "MCL 15.243(1)(b)"},
+}
+
+
+def move(records_request, *statuses, **fields):
+    """Walk a request through `statuses` with foia.lifecycle, adding the amount/exemptions each one needs."""
+    from foia.lifecycle import request_transition
+
+    for status in statuses:
+        request_transition(
+            records_request=records_request, to_status=status, **{**TRANSITION_NEEDS.get(status, {}), **fields}
+        )
+    return records_request

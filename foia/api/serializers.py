@@ -1,5 +1,6 @@
 """API serializers: explicit fields only, unknown fields refused."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import (
@@ -147,15 +148,19 @@ class RecordsRequestDetailSerializer(RecordsRequestSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^-?\d{0,7}(?:\.\d{0,2})?$"})
+class FeeAmountField(serializers.CharField):
+    """A fee as sent (string or number); foia.lifecycle_rules.parse_fee parses and checks it."""
+
+
 class TransitionSerializer(serializers.Serializer):
     """Body of POST /api/requests/{id}/transition/: record a response (a status change)."""
 
     to_status = serializers.ChoiceField(choices=Status.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
-    fee_amount = serializers.DecimalField(
-        max_digits=9, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
-    )
-    exemptions = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    # Amount, exemptions and lengths are checked by foia.lifecycle_rules (the same words as the web forms).
+    note = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    fee_amount = FeeAmountField(required=False, allow_null=True, allow_blank=True, default=None)
+    exemptions = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
 
     def to_internal_value(self, data):
         if hasattr(data, "keys") and set(data.keys()) - set(self.fields):

@@ -180,7 +180,7 @@ class RecordsRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ba
                 exemptions=data["exemptions"],
             )
         except LifecycleError as error:
-            raise ValidationError({"to_status": error.messages}) from None
+            raise ValidationError(error.by_field(default="to_status")) from None
         fresh = self.get_queryset().prefetch_related("events__actor").get(pk=records_request.pk)
         return Response(RecordsRequestDetailSerializer(fresh).data)
 

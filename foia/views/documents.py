@@ -18,6 +18,7 @@ from ..documents import (
     document_set_kind,
     document_store,
 )
+from ..forms_requests import FeeAmountField, form_refusal_text, refusal_text
 from ..models import (
     Agency,
     Campaign,
@@ -196,13 +197,7 @@ class OutcomeForm(forms.Form):
     """The request's new status from a response, in one step."""
 
     status = forms.ChoiceField(choices=[(s.value, s.label) for s in OUTCOME_STATUSES])
-    fee_amount = forms.DecimalField(
-        required=False,
-        min_value=0,
-        max_digits=9,
-        decimal_places=2,
-        help_text="For payment required: the amount asked, e.g. 25.00",
-    )
+    fee_amount = FeeAmountField(help_text="For payment required: the amount asked, e.g. 25.00")
     exemptions = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -211,14 +206,6 @@ class OutcomeForm(forms.Form):
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     communication = forms.IntegerField(required=False, widget=forms.HiddenInput)
     document = forms.IntegerField(required=False, widget=forms.HiddenInput)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("status") == Status.PAYMENT_REQUIRED and data.get("fee_amount") is None:
-            self.add_error("fee_amount", "Payment required needs the amount.")
-        if data.get("status") == Status.REJECTED and not (data.get("exemptions") or "").strip():
-            self.add_error("exemptions", "A rejection needs the exemptions cited.")
-        return data
 
 
 @require_POST
@@ -231,8 +218,7 @@ def record_outcome(request, pk):
     require_can_work(request.user, records_request)
     form = OutcomeForm(request.POST)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+        messages.error(request, form_refusal_text(form))
         return redirect("request-detail", pk=pk)
     data = form.cleaned_data
     note = data["note"]
@@ -251,8 +237,8 @@ def record_outcome(request, pk):
             fee_amount=data["fee_amount"],
             exemptions=data["exemptions"],
         )
-    except LifecycleError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except LifecycleError as exc:  # the rules (amount, exemptions, transitions) are foia.lifecycle's
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, f"Status set to {Status(data['status']).label}.")
     return redirect("request-detail", pk=pk)

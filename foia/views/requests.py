@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from .. import deadlines
 from ..csvutil import csv_response
+from ..forms_requests import ExtensionForm, NoteForm, StatusForm, form_refusal_text, refusal_text
 from ..lifecycle import (
     LifecycleError,
     allowed_transitions,
@@ -60,28 +61,10 @@ class RequestFilterForm(forms.Form):
         return queryset
 
 
-class StatusForm(forms.Form):
-    to_status = forms.ChoiceField(label="New status", choices=Status.choices)
-    note = forms.CharField(
-        label="Note (what the agency said)", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    fee_amount = forms.DecimalField(label="Fee estimate ($)", required=False, min_value=0, decimal_places=2)
-    exemptions = forms.CharField(label="Exemptions cited", required=False)
-
-
-class ExtensionForm(forms.Form):
-    new_due_on = forms.DateField(label="New due date", widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label="Reason the agency gave", widget=forms.Textarea(attrs={"rows": 2}))
-
-
 class ReceiptForm(forms.Form):
     received_on = forms.DateField(
         label="Date the agency received it", widget=forms.DateInput(attrs={"type": "date"})
     )
-
-
-class NoteForm(forms.Form):
-    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}))
 
 
 def _listing(request):
@@ -215,8 +198,7 @@ def _work(request, pk):
 
 
 def _invalid(request, form):
-    problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
-    messages.error(request, f"Nothing changed. {problems}")
+    messages.error(request, form_refusal_text(form))
 
 
 @require_POST
@@ -238,7 +220,7 @@ def request_status_update(request, pk):
             exemptions=data["exemptions"],
         )
     except LifecycleError as error:
-        messages.error(request, f"Nothing changed. {' '.join(error.messages)}")
+        messages.error(request, refusal_text(error))
     else:
         messages.success(
             request,
@@ -263,7 +245,7 @@ def request_extension(request, pk):
             actor=request.user,
         )
     except LifecycleError as error:
-        messages.error(request, f"Nothing changed. {' '.join(error.messages)}")
+        messages.error(request, refusal_text(error))
     else:
         messages.success(request, f"Extension recorded: now due {records_request.due_on:%Y-%m-%d}.")
     return _back(request, records_request)
@@ -283,7 +265,7 @@ def request_receipt(request, pk):
             records_request=records_request, received_on=form.cleaned_data["received_on"], actor=request.user
         )
     except LifecycleError as error:
-        messages.error(request, f"Nothing changed. {' '.join(error.messages)}")
+        messages.error(request, refusal_text(error))
     else:
         messages.success(request, "Receipt date recorded; the due dates were counted again.")
     return _back(request, records_request)
@@ -297,7 +279,11 @@ def request_note(request, pk):
     if not form.is_valid():
         _invalid(request, form)
         return _back(request, records_request)
-    request_add_note(records_request=records_request, text=form.cleaned_data["text"], actor=request.user)
+    try:
+        request_add_note(records_request=records_request, text=form.cleaned_data["text"], actor=request.user)
+    except LifecycleError as error:
+        messages.error(request, refusal_text(error))
+        return _back(request, records_request)
     messages.success(request, "Note added to the timeline.")
     return _back(request, records_request)
 
