@@ -177,7 +177,6 @@ def move(records_request, *statuses, **fields):
     from foia.lifecycle import request_transition
 
     for status in statuses:
-        request_transition(
-            records_request=records_request, to_status=status, **{**TRANSITION_NEEDS.get(status, {}), **fields}
-        )
+        needs = {**TRANSITION_NEEDS.get(status, {}), **fields}
+        request_transition(records_request=records_request, to_status=status, **needs)
     return records_request
