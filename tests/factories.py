@@ -1,11 +1,22 @@
 """One small factory per model."""
 
 import datetime
+import hashlib
+from decimal import Decimal
 
 import factory
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from foia import models
+
+
+def _today(days: int = 0) -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=days)
+
+
+def _day_after_due(o) -> datetime.date | None:
+    return o.due_on + datetime.timedelta(days=1) if o.due_on else None
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -68,6 +79,40 @@ class RecordsRequestFactory(factory.django.DjangoModelFactory):
     tracking_number = factory.Sequence(lambda n: f"TEST-{n:04d}")
     reply_token = factory.Sequence(lambda n: f"tok{n:08d}")
     status = models.Status.DRAFT
+
+    class Params:
+        # RecordsRequestFactory(sent=True): emailed three days ago, due in two business days.
+        sent = factory.Trait(
+            status=models.Status.SENT,
+            sent_at=factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=3)),
+            send_method=models.SendMethod.EMAIL,
+            received_on=factory.LazyFunction(lambda: _today(-3)),
+            due_on=factory.LazyFunction(lambda: _today(2)),
+            due_rule="Michigan FOIA (MCL 15.235): response due 5 business days after receipt",
+            next_followup_on=factory.LazyAttribute(
+                lambda o: o.due_on and o.due_on + datetime.timedelta(days=1)
+            ),
+            letter_subject="Public records request: Ring partnership",
+            letter_body="Under the Michigan FOIA I request:\n\n1. Contracts with Ring LLC",
+            letter_frozen_at=factory.SelfAttribute("sent_at"),
+        )
+        # RecordsRequestFactory(overdue=True): sent, and the agency's answer was due three days ago.
+        overdue = factory.Trait(
+            sent=True,
+            sent_at=factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=14)),
+            received_on=factory.LazyFunction(lambda: _today(-14)),
+            due_on=factory.LazyFunction(lambda: _today(-3)),
+        )
+        # RecordsRequestFactory(paused=True): the agency asked for $25; the clock waits with 3 days left.
+        paused = factory.Trait(
+            sent=True,
+            status=models.Status.PAYMENT_REQUIRED,
+            fee_amount=Decimal("25.00"),
+            due_on=None,
+            paused_on=factory.LazyFunction(lambda: _today(-1)),
+            paused_days_left=3,
+            first_response_at=factory.LazyFunction(timezone.now),
+        )
 
 
 class CommunicationFactory(factory.django.DjangoModelFactory):
@@ -180,3 +225,71 @@ def move(records_request, *statuses, **fields):
         needs = {**TRANSITION_NEEDS.get(status, {}), **fields}
         request_transition(records_request=records_request, to_status=status, **needs)
     return records_request
+
+
+class RequestEventFactory(factory.django.DjangoModelFactory):
+    """A line on the timeline; RequestEventFactory(request=rr, status_change=True) for a status change."""
+
+    class Meta:
+        model = models.RequestEvent
+
+    request = factory.SubFactory(RecordsRequestFactory, sent=True)
+    kind = models.RequestEventKind.NOTE
+    message = "Called the clerk; they are looking."
+
+    class Params:
+        status_change = factory.Trait(
+            kind=models.RequestEventKind.STATUS,
+            from_status=models.Status.SENT,
+            to_status=models.Status.ACKNOWLEDGED,
+            message="Letter received.",
+        )
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    """A stored file (bytes from `content`, hashed), text already extracted."""
+
+    class Meta:
+        model = models.Document
+        django_get_or_create = ("sha256",)
+
+    class Params:
+        content = factory.Sequence(lambda n: pdf_bytes([f"Contract number {n} with Ring LLC"]))
+
+    sha256 = factory.LazyAttribute(lambda o: hashlib.sha256(o.content).hexdigest())
+    file = factory.LazyAttribute(lambda o: ContentFile(o.content, name="document.pdf"))
+    size = factory.LazyAttribute(lambda o: len(o.content))
+    mime_type = "application/pdf"
+    original_name = factory.Sequence(lambda n: f"contract-{n}.pdf")
+    kind = models.DocumentKind.CONTRACT
+    extraction_status = models.ExtractionStatus.DONE
+    page_count = 1
+
+
+class RequestDocumentFactory(factory.django.DjangoModelFactory):
+    """A document as it arrived on a request."""
+
+    class Meta:
+        model = models.RequestDocument
+
+    request = factory.SubFactory(RecordsRequestFactory, sent=True)
+    document = factory.SubFactory(DocumentFactory)
+    filename = factory.SelfAttribute("document.original_name")
+
+
+class ReminderFactory(factory.django.DjangoModelFactory):
+    """A follow-up row for an overdue request (pending); ReminderFactory(digest=True, user=…) for a digest."""
+
+    class Meta:
+        model = models.Reminder
+
+    kind = models.ReminderKind.FOLLOWUP
+    request = factory.SubFactory(RecordsRequestFactory, overdue=True)
+    for_date = factory.LazyFunction(timezone.localdate)
+    key = factory.LazyAttribute(
+        lambda o: f"{o.kind}:{o.request.pk if o.request else o.user.pk}:{o.for_date}:{o.n}"
+    )
+
+    class Params:
+        n = factory.Sequence(int)
+        digest = factory.Trait(kind=models.ReminderKind.DIGEST, request=None)
