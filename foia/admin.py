@@ -89,10 +89,11 @@ class RecordsRequestAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Every status is offered so a disallowed one gets the lifecycle's reason, not "not a valid choice".
         current = self.instance.status if self.instance.pk else models.Status.DRAFT
-        self.fields["new_status"].choices = [("", "(no change)")] + [
-            (s, models.Status(s).label) for s in allowed_transitions(current)
-        ]
+        self.fields["new_status"].choices = [("", "(no change)"), *models.Status.choices]
+        allowed = ", ".join(models.Status(s).label.lower() for s in allowed_transitions(current))
+        self.fields["new_status"].help_text = f"Allowed from {current}: {allowed or 'nothing'}."
 
     def clean(self):
         cleaned = super().clean()
