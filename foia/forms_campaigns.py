@@ -1,7 +1,6 @@
 """Forms for campaigns, agency selection and recording a portal/mail/fax submission."""
 
 import datetime
-import re
 
 from django import forms
 from django.utils import timezone
@@ -71,22 +70,14 @@ class CampaignForm(forms.ModelForm):
             ].help_text = "Fixed once requests exist (tracking numbers are stable)."
 
     def clean_tracking_prefix(self):
-        prefix = self.cleaned_data["tracking_prefix"].strip().upper()
-        if not re.fullmatch(r"[A-Z][A-Z0-9]{1,11}", prefix):
-            raise forms.ValidationError("Use 2–12 letters or digits, starting with a letter, e.g. RING.")
-        return prefix
+        # Only normalised here; the rules are the model's (Campaign field validators and clean()).
+        return self.cleaned_data["tracking_prefix"].strip().upper()
 
     def clean_records_wanted(self):
         text = self.cleaned_data["records_wanted"]
         if not Campaign(records_wanted=text).records_list:
             raise forms.ValidationError("List at least one kind of record, one per line.")
         return text
-
-    def clean_send_per_hour(self):
-        value = self.cleaned_data["send_per_hour"]
-        if not 1 <= value <= 3600:
-            raise forms.ValidationError("Between 1 and 3600 emails per hour.")
-        return value
 
     def _clean_template(self, name: str, label: str) -> str:
         source = self.cleaned_data.get(name, "")
@@ -110,9 +101,6 @@ class CampaignForm(forms.ModelForm):
             cleaned["slug"] = slugify(cleaned["title"])[:60] or "campaign"
             if Campaign.objects.filter(slug=cleaned["slug"]).exclude(pk=self.instance.pk).exists():
                 self.add_error("slug", f'"{cleaned["slug"]}" is taken; choose another.')
-        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
-        if date_from and date_to and date_from > date_to:
-            self.add_error("date_to", "The end of the date range is before its start.")
         return cleaned
 
 

@@ -1,5 +1,8 @@
 """API serializers: explicit fields only, unknown fields refused."""
 
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -78,11 +81,22 @@ class CampaignSerializer(StrictSerializer):
         ]  # fmt: skip
         read_only_fields = ["id", "owner", "created_at", "updated_at"]
 
+    def to_internal_value(self, data):
+        prefix = data.get("tracking_prefix") if hasattr(data, "get") else None
+        if isinstance(prefix, str):  # normalised as the form does; the rules are the model's
+            data = data.dict() if hasattr(data, "dict") else dict(data)
+            data["tracking_prefix"] = prefix.strip().upper()
+        return super().to_internal_value(data)
+
     def validate(self, attrs):
-        date_from = attrs.get("date_from", getattr(self.instance, "date_from", None))
-        date_to = attrs.get("date_to", getattr(self.instance, "date_to", None))
-        if date_from and date_to and date_from > date_to:
-            raise serializers.ValidationError({"date_to": ["Must be on or after date_from."]})
+        # The model's cross-field rules (date range, prefix fixed once requests exist), as the form runs them.
+        candidate = copy.copy(self.instance) if self.instance else Campaign()
+        for name, value in attrs.items():
+            setattr(candidate, name, value)
+        try:
+            candidate.clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
         return attrs
 
 
