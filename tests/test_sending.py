@@ -215,6 +215,14 @@ def test_a_portal_submission_is_recorded_on_the_timeline_and_marks_the_request_s
         )
 
 
+def _finished_sends(worker) -> int:
+    """How many send_email tasks the worker has finished (Celery logs each one as it ends)."""
+    return sum(
+        "send_email[" in line and (" succeeded in " in line or " raised " in line)
+        for line in worker.log().splitlines()
+    )
+
+
 def test_a_real_worker_sends_each_email_once_even_when_the_task_is_queued_twice(start_worker, smtp_server):
     campaign = _ready_campaign(agencies=[AgencyFactory(), AgencyFactory()])
     worker = start_worker(concurrency=2, EMAIL_URL=smtp_server.url)
@@ -234,9 +242,8 @@ def test_a_real_worker_sends_each_email_once_even_when_the_task_is_queued_twice(
         print(worker.log()[-6000:])
         raise
     wait_until(lambda: len(smtp_server.messages) >= 2, 10, message="two messages")
-    import time
-
-    time.sleep(1)  # give a duplicate the chance to (wrongly) arrive
+    # A positive wait, not a sleep: all four send tasks (two queued, two duplicates) have finished.
+    wait_until(lambda: _finished_sends(worker) >= 4, 60, message="all four send tasks finished")
     assert len(smtp_server.messages) == 2
     assert sorted(m["message"]["Subject"][-11:] for m in smtp_server.messages) == [
         "[RING-0001]",
