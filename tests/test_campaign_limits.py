@@ -12,20 +12,9 @@ from rest_framework.authtoken.models import Token
 from foia.models import Campaign
 
 from .factories import CampaignFactory, RecordsRequestFactory
+from .test_campaign_views import FORM as CAMPAIGN_FORM
 
-FORM = {
-    "title": "Ring partnerships",
-    "slug": "ring",
-    "tracking_prefix": "RING",
-    "records_wanted": "Contracts with Ring LLC",
-    "requester_name": "Jane Reporter",
-    "requester_email": "jane@newsroom.example",
-    "preferred_format": "PDF by email",
-    "followup_mode": "draft",
-    "followup_every_days": "10",
-    "followup_max": "3",
-    "send_per_hour": "60",
-}
+FORM = {**CAMPAIGN_FORM, "slug": "ring", "tracking_prefix": "RING"}
 INTERVAL = "Between 5 and 365 days (at least three business days between follow-ups)."
 SHAPE = "Use 2–12 capital letters or digits, starting with a letter, e.g. RING."
 BAD_VALUES = [
