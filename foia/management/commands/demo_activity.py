@@ -87,7 +87,13 @@ class Command(BaseCommand):
                 counts["sent"] += 1
                 if outcome is None:
                     return
-                request_transition(records_request=records_request, to_status=outcome, note="Answer (demo)")
+                request_transition(
+                    records_request=records_request,
+                    to_status=outcome,
+                    note="Answer (demo)",
+                    fee_amount="25.00" if outcome == Status.PAYMENT_REQUIRED else None,
+                    exemptions="Exemption cited (demo)" if outcome == Status.REJECTED else "",
+                )
             except LifecycleError as error:
                 self.stderr.write(f"{records_request.tracking_number}: skipped ({'; '.join(error.messages)})")
                 return
