@@ -216,11 +216,11 @@ def test_a_portal_submission_is_recorded_on_the_timeline_and_marks_the_request_s
 
 
 def _finished_sends(worker) -> int:
-    """How many send_email tasks the worker has finished (Celery logs each one as it ends)."""
-    return sum(
-        "send_email[" in line and (" succeeded in " in line or " raised " in line)
-        for line in worker.log().splitlines()
-    )
+    """How many send tasks (send_message, or the older send_email) the worker has finished."""
+    ends = (" succeeded in ", " raised ")
+    tasks = ("send_email[", "send_message[")
+    lines = worker.log().splitlines()
+    return sum(any(t in line for t in tasks) and any(e in line for e in ends) for line in lines)
 
 
 def test_a_real_worker_sends_each_email_once_even_when_the_task_is_queued_twice(start_worker, smtp_server):
