@@ -117,6 +117,11 @@ class Campaign(models.Model):
         validators=[validate_send_per_hour],
         help_text=f"Staggered sending: at most this many emails per hour (1 to {SEND_PER_HOUR_MAX}).",
     )
+    is_demo = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="The demo campaign (manage.py load_demo): its activity is simulated and labelled so.",
+    )
     agencies = models.ManyToManyField("foia.Agency", related_name="campaigns", blank=True)
     # Letters area: the next tracking number; only ever increases, so a number is never reused.
     tracking_next = models.PositiveIntegerField(default=1, editable=False)

@@ -1,4 +1,9 @@
-"""The demo campaign: Ring's police partnerships, with the Ring sample agencies imported into it."""
+"""The demo campaign: Ring's police partnerships, with the 407 agencies on Ring's map of August 2019.
+
+The agencies come from foia/data/ring_partners_2019-08-28.csv (derived from the EFF's Atlas of Surveillance,
+CC BY 4.0; see foia/data/README.md). The campaign is flagged `is_demo`, and its automatic follow-ups are off:
+its agencies' contacts, made up by demo_activity, are reserved .invalid addresses.
+"""
 
 import datetime
 from pathlib import Path
@@ -8,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from foia.imports import agencies_import, agency_file_parse
-from foia.models import Campaign
+from foia.models import Campaign, FollowupMode
 
-SAMPLE_FILE = Path(__file__).resolve().parents[2] / "data" / "ring_agencies_sample.csv"
+DEMO_FILE = Path(__file__).resolve().parents[2] / "data" / "ring_partners_2019-08-28.csv"
 
 RECORDS_WANTED = """\
 Contracts, memoranda of understanding and other agreements with Ring LLC or Amazon
@@ -22,8 +27,7 @@ Logs of requests made through the Neighbors portal (Neighbors Public Safety Serv
 FEE_WAIVER = (
     "I ask that all fees be waived. I am a journalist, and these records will be used to inform the public "
     "about how police departments work with a private company that sells home surveillance cameras. "
-    "Disclosure is in the public interest and not primarily in my commercial interest. If fees cannot be "
-    "waived, please tell me before incurring costs over the cap given above."
+    "Disclosure is in the public interest and not primarily in my commercial interest."
 )
 
 DEMO = {
@@ -37,19 +41,22 @@ DEMO = {
     "requester_name": "Demo Reporter",
     "requester_outlet": "Demo Newsroom",
     "requester_email": "demo.reporter@newsroom.example",
-    "requester_address": "Demo Newsroom\n100 Main Street\nSpringfield, MI 49000",
+    "requester_address": "100 Main Street\nSpringfield, MI 49000",
     "fee_waiver_text": FEE_WAIVER,
+    "is_demo": True,
+    # Simulated agencies have reserved .invalid contacts: nothing should chase them on its own.
+    "followup_mode": FollowupMode.OFF,
 }
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo campaign 'Ring partnerships with police' and import the Ring sample."
+    help = "Create (or refresh) the demo campaign 'Ring partnerships with police' with Ring's 407 partners."
 
     def handle(self, *args, **options):
-        parsed = agency_file_parse(SAMPLE_FILE.read_bytes())
+        parsed = agency_file_parse(DEMO_FILE.read_bytes())
         if not parsed.ok:
             raise CommandError(
-                "The shipped Ring sample does not import:\n" + "\n".join(map(str, parsed.problems))
+                f"The shipped {DEMO_FILE.name} does not import:\n" + "\n".join(map(str, parsed.problems))
             )
         with transaction.atomic():
             taken = Campaign.objects.filter(tracking_prefix="RING").exclude(slug="ring-partnerships").first()
@@ -59,10 +66,15 @@ class Command(BaseCommand):
                 slug="ring-partnerships",
                 defaults={**DEMO, "tracking_prefix": "RING", "date_to": timezone.localdate()},
             )
+            if not created and (not campaign.is_demo or campaign.followup_mode != FollowupMode.OFF):
+                # A demo made by an older version: flag it, and stop its follow-ups.
+                campaign.is_demo, campaign.followup_mode = True, FollowupMode.OFF
+                campaign.save(update_fields=["is_demo", "followup_mode", "updated_at"])
             result = agencies_import(parsed=parsed, campaign=campaign)
         verb = "Created" if created else "Kept existing"
         self.stdout.write(
             f"{verb} campaign {campaign.title!r} (slug {campaign.slug}, prefix {campaign.tracking_prefix})."
         )
-        self.stdout.write(f"Ring sample agencies ({SAMPLE_FILE.name}): {result.summary()}.")
+        self.stdout.write(f"Ring's partner agencies ({DEMO_FILE.name}): {result.summary()}.")
+        self.stdout.write("Agency list: Atlas of Surveillance, Electronic Frontier Foundation (CC BY 4.0).")
         self.stdout.write(f"The campaign now has {campaign.agencies.count()} agencies.")
