@@ -18,7 +18,14 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .letters import LetterError, letter_compose, letter_html, pdf_from_html, template_check
+from .letters import (
+    LetterError,
+    letter_compose,
+    letter_html,
+    pdf_from_html,
+    requester_limit_warning,
+    template_check,
+)
 from .models import Agency, Campaign, Law, RecordsRequest, RequestEvent, RequestEventKind, Status
 from .models.request import LetterState
 from .queue import task_enqueue_on_commit
@@ -89,6 +96,19 @@ def campaign_contact_warning(*, campaign: Campaign) -> str:
         "letters are written but cannot be sent until you add a contact (then generate again to update the "
         "address)."
     )
+
+
+def campaign_requester_warnings(*, campaign: Campaign) -> list[str]:
+    """One line per state whose law limits who may request, with the campaign's agencies there."""
+    limited = {law.jurisdiction: law for law in Law.objects.exclude(requester_limit="")}
+    by_state: dict[str, list[str]] = {}
+    for agency in campaign.agencies.filter(state__in=limited).order_by("state", "name"):
+        by_state.setdefault(agency.state, []).append(agency.name)
+    return [
+        f"Requester limit — {requester_limit_warning(limited[state])} "
+        f"{len(names)} {'agency' if len(names) == 1 else 'agencies'}: {_listed(names)}."
+        for state, names in by_state.items()
+    ]
 
 
 def _regenerable(records_request: RecordsRequest) -> bool:
@@ -271,7 +291,7 @@ def letter_generate(*, records_request_id: int) -> str:
         )
         field = records_request.letter_pdf
         name = field.storage.save(
-            field.field.generate_filename(records_request, letter_filename(records_request)), ContentFile(pdf)
+            field.field.generate_filename(records_request, pdf_filename(records_request)), ContentFile(pdf)
         )
     except Exception as exc:
         logger.exception("letter %s failed", records_request.tracking_number)
@@ -323,17 +343,14 @@ def letter_filename(records_request: RecordsRequest) -> str:
     return f"{slugify(agency.state).upper() or 'XX'}-{stem}.pdf"
 
 
+def pdf_filename(records_request: RecordsRequest) -> str:
+    """The letter PDF's name, tracking number first: "RING-0042-MI-auburn-hills-police-department.pdf"."""
+    return f"{records_request.tracking_number}-{letter_filename(records_request)}"
+
+
 def unique_filenames(requests: Iterable[RecordsRequest]) -> list[tuple[RecordsRequest, str]]:
-    """Each request with a file name unique within the set (the tracking number breaks ties)."""
-    seen: set[str] = set()
-    named = []
-    for records_request in requests:
-        name = letter_filename(records_request)
-        if name in seen:
-            name = name.removesuffix(".pdf") + f"-{slugify(records_request.tracking_number)}.pdf"
-        seen.add(name)
-        named.append((records_request, name))
-    return named
+    """Each request with its PDF's file name, unique since tracking numbers are."""
+    return [(records_request, pdf_filename(records_request)) for records_request in requests]
 
 
 def campaign_letters_with_pdf(*, campaign: Campaign):

@@ -129,8 +129,18 @@ def _source(name: str) -> str:
     return (TEMPLATE_DIR / name).read_text()
 
 
+def _without_lines(text: str, *names: str) -> str:
+    """The address without lines that repeat a name printed just above it (no "Demo Newsroom" twice)."""
+    skip = {" ".join(name.split()).casefold() for name in names if name.strip()}
+    lines = [line for line in text.strip().splitlines() if " ".join(line.split()).casefold() not in skip]
+    return "\n".join(lines).strip()
+
+
 def letter_context(*, campaign, agency, law, tracking_number: str, reply_address: str, today) -> dict:
     """Plain dicts, not model instances: a template can reach only what is listed here."""
+    name, outlet = campaign.requester_name.strip(), campaign.requester_outlet.strip()
+    if outlet.casefold() == name.casefold():
+        outlet = ""
     return {
         "agency": {
             "name": agency.name,
@@ -143,7 +153,7 @@ def letter_context(*, campaign, agency, law, tracking_number: str, reply_address
             "fax": agency.fax,
             "portal_url": agency.portal_url,
             "portal_name": agency.portal_name,
-            "address": agency.address.strip(),
+            "address": _without_lines(agency.address, agency.name),
         },
         "jurisdiction": law.jurisdiction_name,
         "law": {
@@ -167,10 +177,10 @@ def letter_context(*, campaign, agency, law, tracking_number: str, reply_address
             "preferred_format": campaign.preferred_format,
         },
         "requester": {
-            "name": campaign.requester_name,
-            "outlet": campaign.requester_outlet,
+            "name": name,
+            "outlet": outlet,
             "email": campaign.requester_email,
-            "address": campaign.requester_address.strip(),
+            "address": _without_lines(campaign.requester_address, name, outlet),
             "phone": campaign.requester_phone,
         },
         "records": campaign.records_list,
@@ -262,11 +272,26 @@ def letter_render(*, records_request, today: datetime.date | None = None) -> Ren
     )
 
 
+# The frame (letters/letter.txt) ends with the signature, then the reply block; the PDF keeps the signature
+# together and prints the reply block in every page's footer. Letters stored before keep working unchanged.
+CLOSING_RE = re.compile(r"^(Sincerely|Yours truly|Respectfully|Regards|Thank you),?$")
+REPLY_MARKER = "Tracking number:"
+
+
 def letter_html(*, subject: str, text: str) -> str:
     """The printable page for a letter's text: paragraphs at blank lines; the template escapes every line."""
     paragraphs = [block.splitlines() for block in re.split(r"\n\s*\n", text.strip())]
+    footer: list[str] = []
+    if len(paragraphs) > 1 and any(line.startswith(REPLY_MARKER) for line in paragraphs[-1]):
+        footer = paragraphs.pop()
+    closing: list[list[str]] = []
+    for index in range(len(paragraphs) - 1, 0, -1):
+        if CLOSING_RE.match(paragraphs[index][0].strip()):
+            paragraphs, closing = paragraphs[:index], paragraphs[index:]
+            break
     template = _html_engine().get_template(HTML_TEMPLATE)
-    return template.render(Context({"subject": subject, "paragraphs": paragraphs}))
+    context = {"subject": subject, "paragraphs": paragraphs, "closing": closing, "footer": footer}
+    return template.render(Context(context))
 
 
 _html_engine_instance: Engine | None = None

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/login/", RateLimitedLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", core.healthz, name="healthz"),
+    path("about/", core.about, name="about"),
     path("agencies/", include(agencies.urlpatterns)),
     path("campaigns/", include(campaigns.urlpatterns)),
     path("letters/", include(letters.urlpatterns)),

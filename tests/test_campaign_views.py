@@ -191,7 +191,7 @@ def test_downloads_zip_and_merged_pdf(victor_client, campaign):
     merged = victor_client.get(reverse("campaign-merged", args=[campaign.pk]))
 
     names = zipfile.ZipFile(io.BytesIO(b"".join(zipped.streaming_content))).namelist()
-    assert names == ["MI-auburn-hills-police-department.pdf", "MI-zeeland-pd.pdf"]
+    assert names == ["RING-0001-MI-auburn-hills-police-department.pdf", "RING-0002-MI-zeeland-pd.pdf"]
     assert b"".join(merged.streaming_content).startswith(b"%PDF")
 
 

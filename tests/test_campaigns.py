@@ -227,7 +227,7 @@ def _generate_pdfs(campaign):
         campaigns.letter_generate(records_request_id=pk)
 
 
-def test_the_zip_has_one_pdf_per_agency_named_by_state_and_agency(campaign):
+def test_the_zip_has_one_pdf_per_agency_named_by_tracking_number_state_and_agency(campaign):
     _generate_pdfs(campaign)
     buffer = io.BytesIO()
 
@@ -236,9 +236,9 @@ def test_the_zip_has_one_pdf_per_agency_named_by_state_and_agency(campaign):
     names = zipfile.ZipFile(buffer).namelist()
     assert count == 3
     assert names == [
-        "MI-auburn-hills-police-department.pdf",
-        "MI-zeeland-police-department.pdf",
-        "OH-akron-police-department.pdf",
+        "RING-0001-MI-auburn-hills-police-department.pdf",
+        "RING-0002-MI-zeeland-police-department.pdf",
+        "RING-0003-OH-akron-police-department.pdf",
     ]
 
 
@@ -250,7 +250,7 @@ def test_file_names_are_ascii_and_unique():
         RecordsRequest(agency=Agency(name="Canon City Police Dept", state="CO"), tracking_number="X-0002"),
     ]
     names = [name for _, name in campaigns.unique_filenames(requests)]
-    assert names == ["CO-canon-city-police-dept.pdf", "CO-canon-city-police-dept-x-0002.pdf"]
+    assert names == ["X-0001-CO-canon-city-police-dept.pdf", "X-0002-CO-canon-city-police-dept.pdf"]
 
 
 def test_the_merged_pdf_holds_every_letter(campaign):
@@ -271,9 +271,9 @@ def test_generate_letters_command_writes_one_pdf_per_agency_and_a_merged_pdf(cam
 
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == [
-        "MI-auburn-hills-police-department.pdf",
-        "MI-zeeland-police-department.pdf",
-        "OH-akron-police-department.pdf",
+        "RING-0001-MI-auburn-hills-police-department.pdf",
+        "RING-0002-MI-zeeland-police-department.pdf",
+        "RING-0003-OH-akron-police-department.pdf",
         "ring-all-letters.pdf",
     ]
     assert "3 letters ready" in out.getvalue()

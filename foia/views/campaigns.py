@@ -88,35 +88,51 @@ def _flagged_agencies(campaign: Campaign) -> list[tuple[Agency, str]]:
     return [(agency, requester_limit_warning(limited[agency.state])) for agency in agencies]
 
 
-def campaign_detail(request, pk):
-    campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
+def _live_context(request, campaign: Campaign) -> dict:
+    """What changes while letters render and emails go out: progress, downloads, sending, request table."""
     requests = campaign.requests.select_related("agency").order_by("tracking_number")
-    by_status = dict(requests.order_by().values_list("status").annotate(n=Count("pk")))
-    page = Paginator(requests, 100).get_page(request.GET.get("page"))
-    context = {
+    progress = campaign_progress(campaign=campaign)
+    sends = dict(
+        Communication.objects.filter(request__campaign=campaign, idempotency_key__startswith="send:")
+        .values_list("delivery_state")
+        .annotate(n=Count("pk"))
+        .values_list("delivery_state", "n")
+    )
+    # Poll quickly while PDFs render; slowly while staggered emails wait their turn (hours at 60 per hour).
+    if progress["running"]:
+        poll = "every 1s"
+    elif sends.get("pending") or sends.get("sending"):
+        poll = "every 10s"
+    else:
+        poll = ""
+    return {
         "campaign": campaign,
         "can_edit": can_edit_campaign(request.user, campaign),
+        "page": Paginator(requests, 100).get_page(request.GET.get("page")),
+        "progress": progress,
+        "poll": poll,
+        "failed": campaign.requests.filter(letter_state="failed").select_related("agency")[:20],
+        "n_checklist": campaign_checklist(campaign=campaign).count(),
+        "sends": sends,
+        "n_email_ready": campaign.requests.filter(
+            status=Status.DRAFT, send_queued_at__isnull=True, letter_state="ready"
+        )
+        .exclude(agency__email="")
+        .count(),
+    }
+
+
+def campaign_detail(request, pk):
+    campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
+    by_status = dict(campaign.requests.order_by().values_list("status").annotate(n=Count("pk")))
+    context = {
+        **_live_context(request, campaign),
         "status_counts": [(label, by_status.get(value, 0)) for value, label in Status.choices],
         "total": sum(by_status.values()),
         "overdue": RecordsRequest.objects.filter(campaign=campaign).overdue(timezone.localdate()).count(),
         "n_agencies": campaign.agencies.count(),
         "n_needing_contact": campaign.agencies.needing_contact().count(),
         "flagged": _flagged_agencies(campaign),
-        "page": page,
-        "progress": campaign_progress(campaign=campaign),
-        "failed": campaign.requests.filter(letter_state="failed").select_related("agency")[:20],
-        "n_checklist": campaign_checklist(campaign=campaign).count(),
-        "sends": dict(
-            Communication.objects.filter(request__campaign=campaign, idempotency_key__startswith="send:")
-            .values_list("delivery_state")
-            .annotate(n=Count("pk"))
-            .values_list("delivery_state", "n")
-        ),
-        "n_email_ready": campaign.requests.filter(
-            status=Status.DRAFT, send_queued_at__isnull=True, letter_state="ready"
-        )
-        .exclude(agency__email="")
-        .count(),
     }
     return render(request, "campaigns/detail.html", context)
 
@@ -191,13 +207,9 @@ def campaign_generate(request, pk):
 
 
 def campaign_progress_fragment(request, pk):
+    """The live part of the campaign page; it keeps polling itself until letters and emails are done."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    context = {
-        "campaign": campaign,
-        "progress": campaign_progress(campaign=campaign),
-        "failed": campaign.requests.filter(letter_state="failed").select_related("agency")[:20],
-    }
-    return render(request, "campaigns/_progress.html", context)
+    return render(request, "campaigns/_live.html", _live_context(request, campaign))
 
 
 def _download(campaign: Campaign, writer, suffix: str, content_type: str):

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from foia.supervisor import STATUS_FILE_NAME, read_status
 
@@ -23,3 +25,9 @@ def healthz(request):
     if background is not None:
         body["background"] = background
     return JsonResponse(body)
+
+
+@require_GET
+def about(request):
+    """What the app is, and the credits for the data it ships (the demo's agency list is CC BY 4.0)."""
+    return render(request, "about.html")

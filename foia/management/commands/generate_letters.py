@@ -12,6 +12,7 @@ from foia.campaigns import (
     campaign_letters_with_pdf,
     campaign_progress,
     campaign_queue_letters,
+    campaign_requester_warnings,
     letter_generate,
     pdfs_merge,
     unique_filenames,
@@ -44,6 +45,8 @@ class Command(BaseCommand):
         warning = campaign_contact_warning(campaign=found)
         if warning:
             self.stderr.write(self.style.WARNING(warning))
+        for line in campaign_requester_warnings(campaign=found):
+            self.stderr.write(self.style.WARNING(line))
         ids = campaign_queue_letters(campaign=found, enqueue=False)  # rendered right here
         for pk in tqdm(ids, desc="Letters", unit="letter", file=self.stderr._out):
             letter_generate(records_request_id=pk)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from foia.imports import agencies_import, agency_file_parse
 from foia.models import Campaign, FollowupMode
@@ -64,7 +63,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Tracking prefix RING is already used by campaign {taken.title!r}.")
             campaign, created = Campaign.objects.get_or_create(
                 slug="ring-partnerships",
-                defaults={**DEMO, "tracking_prefix": "RING", "date_to": timezone.localdate()},
+                defaults={**DEMO, "tracking_prefix": "RING"},
             )
             if not created and (not campaign.is_demo or campaign.followup_mode != FollowupMode.OFF):
                 # A demo made by an older version: flag it, and stop its follow-ups.

@@ -1,0 +1,107 @@
+"""The demo campaign: Ring's 407 partners, with simulated activity that never contradicts itself."""
+
+import datetime
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from foia.models import Agency, Campaign, Communication, FollowupMode, RecordsRequest, Status
+from foia.reminders import followup_compose, reminders_scan
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_laws")
+    call_command("load_demo")
+    call_command("demo_activity")
+    return Campaign.objects.get(slug="ring-partnerships")
+
+
+def test_the_demo_is_the_407_agencies_on_rings_map_with_follow_ups_off(demo):
+    assert demo.is_demo and demo.followup_mode == FollowupMode.OFF
+    assert demo.agencies.count() == 407
+    assert demo.agencies.filter(name="Montgomery Police Department", state="AL").exists()
+    assert demo.agencies.filter(extra__date_joined="2019-07-10").exists()
+
+
+def test_every_sent_request_has_a_simulated_contact_for_its_channel_and_a_letter_dated_its_send_day(demo):
+    sent = RecordsRequest.objects.filter(campaign=demo).exclude(status=Status.DRAFT).select_related("agency")
+
+    assert sent.count() > 300
+    for records_request in sent:
+        agency = records_request.agency
+        assert agency.is_demo, agency
+        if records_request.send_method == "email":
+            assert agency.email.endswith(".invalid"), agency.email
+            email = Communication.objects.get(idempotency_key=f"send:{records_request.pk}")
+            assert email.to_address == agency.email and email.body == records_request.letter_body
+            assert email.occurred_at == records_request.sent_at and "simulated" in email.subject
+        else:
+            assert records_request.send_method == "portal", records_request.send_method
+            assert re.match(r"https://records\.[a-z0-9-]+\.[a-z]{2}\.invalid/$", agency.portal_url)
+            assert "simulated" in records_request.sent_reference
+        sent_on = timezone.localdate(records_request.sent_at)
+        assert records_request.letter_body.startswith(date_format(sent_on, "F j, Y") + "\n")
+
+
+def test_the_simulated_timeline_reads_in_order_and_says_simulated(demo):
+    answered = RecordsRequest.objects.filter(campaign=demo, first_response_at__isnull=False)
+
+    assert answered.count() > 100
+    for records_request in answered.prefetch_related("events"):
+        assert records_request.sent_at < records_request.first_response_at <= timezone.now()
+        events = list(records_request.events.all())
+        assert all(event.created_at <= records_request.first_response_at for event in events)
+        assert any("simulated" in event.message for event in events)
+
+
+def test_a_follow_up_quotes_the_letter_sent_and_no_automatic_follow_up_is_planned(demo):
+    records_request = (
+        RecordsRequest.objects.filter(campaign=demo, status=Status.SENT).select_related("agency").first()
+    )
+    sent_on = timezone.localdate(records_request.sent_at)
+
+    _, body = followup_compose(records_request=records_request, n=1, today=timezone.localdate())
+
+    assert f"On {date_format(sent_on, 'F j, Y')} I sent" in body
+    assert f"> {date_format(sent_on, 'F j, Y')}" in body  # the letter quoted is dated the day it was sent
+    result = reminders_scan(now=timezone.now() + datetime.timedelta(days=60))
+    assert result.followups_created == 0
+
+
+def test_sent_requests_show_no_cannot_be_sent_warning_and_the_pages_say_simulated(demo, erin_client):
+    records_request = RecordsRequest.objects.filter(campaign=demo, status=Status.SENT).first()
+
+    page = erin_client.get(reverse("request-detail", args=[records_request.pk])).content.decode()
+    campaign_page = erin_client.get(reverse("campaign-detail", args=[demo.pk])).content.decode()
+
+    assert "cannot be sent" not in page and "has no email address" not in page
+    assert "simulated" in page.lower() and "Simulated" in campaign_page
+    without_contact = demo.agencies.needing_contact()
+    assert not RecordsRequest.objects.filter(agency__in=without_contact).exclude(status=Status.DRAFT).exists()
+    assert f"<b>{without_contact.count()} agencies have no email" in campaign_page
+
+
+def test_the_demo_credits_the_atlas_of_surveillance(erin_client):
+    page = erin_client.get(reverse("about")).content.decode()
+    home = erin_client.get(reverse("campaign-list")).content.decode()
+
+    assert "Atlas of Surveillance" in page and "CC BY 4.0" in page
+    assert reverse("about") in home
+
+
+def test_real_agencies_keep_their_real_contact_in_the_demo(db):
+    call_command("load_laws")
+    call_command("load_demo")
+    real = Agency.objects.get(name="Montgomery Police Department", state="AL")
+    real.email = "records@montgomeryal.gov"
+    real.save()
+
+    call_command("demo_activity")
+
+    real.refresh_from_db()
+    assert real.email == "records@montgomeryal.gov" and not real.is_demo
