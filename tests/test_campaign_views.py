@@ -326,3 +326,34 @@ def test_removing_agencies_without_contact_drops_their_unsent_drafts(alice_clien
     assert not campaign.agencies.filter(pk=ghost.pk).exists()
     assert not campaign.requests.filter(agency=ghost).exists()
     assert campaign.requests.count() == 2
+
+
+def test_the_live_fragment_shows_the_finished_state_once_the_last_letter_is_ready(alice_client, campaign):
+    campaigns.campaign_generate_requests(campaign=campaign)
+    ids = campaigns.campaign_queue_letters(campaign=campaign)
+    url = reverse("campaign-progress", args=[campaign.pk])
+
+    running = alice_client.get(url).content.decode()
+    for pk in ids:
+        campaigns.letter_generate(records_request_id=pk)
+    finished = alice_client.get(url).content.decode()
+
+    # While rendering: it polls, and offers neither downloads nor sending.
+    assert (
+        'hx-trigger="every 1s"' in running
+        and "Download zip" not in running
+        and "Send 2 emails" not in running
+    )
+    # Done: no more polling; downloads, the Send button and the table's badges are in the swapped fragment.
+    assert "hx-trigger" not in finished and 'id="campaign-live"' in finished
+    assert reverse("campaign-zip", args=[campaign.pk]) in finished and "Send 2 emails" in finished
+    assert finished.count("PDF ready") == 2
+
+
+def test_the_live_fragment_keeps_polling_slowly_while_emails_wait_their_turn(alice_client, campaign):
+    _ready(campaign)
+    alice_client.post(reverse("campaign-send", args=[campaign.pk]))
+
+    fragment = alice_client.get(reverse("campaign-progress", args=[campaign.pk])).content.decode()
+
+    assert 'hx-trigger="every 10s"' in fragment and "waiting their turn" in fragment
