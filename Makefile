@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
 
-.PHONY: run setup install browser ocr test test-services lint format migrations bench clean
+.PHONY: run setup site-url install browser ocr test test-services lint format migrations bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ install: $(STAMP)
 	@sed "s/^SECRET_KEY=.*/SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')/" .env.example > .env
 	@echo "Wrote .env (local settings; edit it to point at PostgreSQL, Redis or SMTP)."
 
-setup: install .env
+# A local SITE_URL follows PORT (links in emails point at the port the app serves); any other URL is kept.
+site-url: .env
+	@sed -i -E 's#^SITE_URL=http://(127\.0\.0\.1|localhost):[0-9]+/?$$#SITE_URL=http://\1:$(PORT)#' .env
+
+setup: install .env site-url
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_laws --missing-only
 	$(BIN)/python manage.py load_demo
