@@ -10,6 +10,7 @@ nothing.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import posixpath
 import re
@@ -84,7 +85,9 @@ def letter_engine() -> Engine:
     return _engine
 
 
+@functools.lru_cache(maxsize=64)
 def _compile(source: str, field: str):
+    """A compiled template, cached: 1,500 letters compile their two templates once, not 3,000 times."""
     try:
         return letter_engine().from_string(source)
     except TemplateSyntaxError as exc:
