@@ -537,3 +537,13 @@ def test_an_unknown_token_action_changes_nothing(client, alice):
     response = client.post("/dashboard/api-token/", {"action": "steal"})
     assert response.status_code == 302
     assert Token.objects.get(user=alice).key == key
+
+
+@pytest.mark.django_db
+def test_the_redoc_page_loads_no_font_or_script_from_another_site(client, victor):
+    client.force_login(victor)
+
+    html = client.get("/api/redoc/").content.decode()
+
+    assert re.findall(r'(?:src|href)=["\'](?:https?:)?//[^"\']+', html) == []
+    assert "googleapis" not in html and "/static/drf_spectacular_sidecar/redoc/" in html
