@@ -29,6 +29,7 @@ from .letters import (
 from .models import Agency, Campaign, Law, RecordsRequest, RequestEvent, RequestEventKind, Status
 from .models.request import LetterState
 from .queue import task_enqueue_on_commit
+from .wording import counted
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +92,10 @@ def campaign_contact_warning(*, campaign: Campaign) -> str:
     names = [f"{a.name} ({a.state})" for a in campaign.agencies.needing_contact().order_by("state", "name")]
     if not names:
         return ""
+    verb = "has" if len(names) == 1 else "have"
     return (
-        f"{len(names)} agencies have no email, portal, postal address or fax: {_listed(names)}. Their "
+        f"{counted(len(names), 'agency', 'agencies')} {verb} no email, portal, "
+        f"postal address or fax: {_listed(names)}. Their "
         "letters are written but cannot be sent until you add a contact (then generate again to update the "
         "address)."
     )
@@ -106,7 +109,7 @@ def campaign_requester_warnings(*, campaign: Campaign) -> list[str]:
         by_state.setdefault(agency.state, []).append(agency.name)
     return [
         f"Requester limit — {requester_limit_warning(limited[state])} "
-        f"{len(names)} {'agency' if len(names) == 1 else 'agencies'}: {_listed(names)}."
+        f"{counted(len(names), 'agency', 'agencies')}: {_listed(names)}."
         for state, names in by_state.items()
     ]
 

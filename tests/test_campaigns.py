@@ -130,7 +130,7 @@ def test_an_agency_without_any_contact_gets_a_flagged_draft_that_cannot_be_email
     records_request = campaign.requests.get(agency=ghost)
     assert "Ghost Town PD\nGhost Town, MI" in records_request.letter_body
     warning = campaigns.campaign_contact_warning(campaign=campaign)
-    assert warning.startswith("1 agencies have no email, portal, postal address or fax: Ghost Town PD (MI).")
+    assert warning.startswith("1 agency has no email, portal, postal address or fax: Ghost Town PD (MI).")
     assert sending.request_send_method(records_request) == ""
     assert "has no email address" in sending.request_send_problem(records_request)
 

@@ -28,6 +28,7 @@ from ..letters import requester_limit_warning
 from ..models import Agency, Campaign, Communication, Law, RecordsRequest, Role, Status
 from ..permissions import can_work_request, role_required
 from ..sending import SendError, campaign_checklist, campaign_queue_emails, request_send_method
+from ..wording import counted
 
 
 def can_edit_campaign(user, campaign: Campaign) -> bool:
@@ -149,7 +150,7 @@ def campaign_agencies(request, pk):
         else:
             ids = [int(v) for v in request.POST.getlist("agency") if v.isdigit()]
             added = campaign_add_agencies(campaign=campaign, agencies=Agency.objects.filter(pk__in=ids))
-        messages.success(request, f"Added {added} agencies to the campaign.")
+        messages.success(request, f"Added {counted(added, 'agency', 'agencies')} to the campaign.")
         return redirect(f"{request.path}?{request.GET.urlencode()}")
     in_campaign = set(campaign.agencies.values_list("pk", flat=True))
     page = Paginator(matching.order_by("state", "name"), 200).get_page(request.GET.get("page"))
@@ -180,7 +181,10 @@ def campaign_remove_without_contact(request, pk):
         keep = set(campaign.requests.filter(agency__in=without).values_list("agency_id", flat=True))
         removed = [agency for agency in without if agency.pk not in keep]
         campaign.agencies.remove(*removed)
-    messages.success(request, f"Removed {len(removed)} agencies that have no contact, and their drafts.")
+    messages.success(
+        request,
+        f"Removed {counted(len(removed), 'agency', 'agencies')} that have no contact, and their drafts.",
+    )
     return redirect("campaign-detail", pk=campaign.pk)
 
 
@@ -198,7 +202,8 @@ def campaign_generate(request, pk):
             messages.error(request, message)
         return redirect("campaign-detail", pk=campaign.pk)
     messages.success(
-        request, f"{len(changed)} letters written or updated; {len(ids)} PDFs are being generated."
+        request,
+        f"{counted(len(changed), 'letter')} written or updated; {counted(len(ids), 'PDF')} being generated.",
     )
     warning = campaign_contact_warning(campaign=campaign)
     if warning:
@@ -261,7 +266,7 @@ def campaign_send(request, pk):
         last = plan.queued[-1].scheduled_for
         messages.success(
             request,
-            f"{len(plan.queued)} emails queued, {campaign.send_per_hour} per hour; "
+            f"{counted(len(plan.queued), 'email')} queued, {campaign.send_per_hour} per hour; "
             f"the last goes out around {timezone.localtime(last):%Y-%m-%d %H:%M}.",
         )
     else:
