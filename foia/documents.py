@@ -122,13 +122,31 @@ def filename_clean(name: str) -> str:
 
 def kind_suggest(text: str) -> str:
     """The document kind its words suggest (a person decides); multi-word phrases weigh more."""
+    return kind_suggestion(text)[0]
+
+
+# A suggestion is confident with a phrase or two keywords (score >= 4) and twice the next kind's score.
+KIND_CONFIDENT_SCORE = 4
+
+
+def kind_suggestion(text: str) -> tuple[str, bool]:
+    """The suggested kind and whether it is confident enough to set on a document nobody has classified."""
     lowered = " ".join(text.lower().split())
-    best, best_score = DocumentKind.OTHER, 0
-    for kind, keywords in KIND_KEYWORDS:
-        score = sum(len(re.findall(rf"\b{re.escape(k)}", lowered)) * (len(k.split()) * 2) for k in keywords)
-        if score > best_score:
-            best, best_score = kind, score
-    return str(best)
+    scores = sorted(
+        (
+            (
+                sum(len(re.findall(rf"\b{re.escape(k)}", lowered)) * (len(k.split()) * 2) for k in keywords),
+                kind,
+            )
+            for kind, keywords in KIND_KEYWORDS
+        ),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    (best_score, best), (second_score, _) = scores[0], scores[1]
+    if best_score == 0:
+        return str(DocumentKind.OTHER), False
+    return str(best), best_score >= KIND_CONFIDENT_SCORE and best_score >= 2 * second_score
 
 
 KIND_KEYWORDS = [

@@ -219,7 +219,8 @@ def document_extract(*, document, ocr: bool = True) -> Extracted:
     from django.conf import settings
     from django.db import transaction
 
-    from foia.documents import document_copy_to, kind_suggest
+    from foia.documents import document_copy_to, kind_suggestion
+    from foia.models import Document, DocumentKind
 
     def isolated(path: str, mime_type: str) -> Extracted:
         timeout, memory = settings.FOIA_EXTRACT_TIMEOUT, settings.FOIA_EXTRACT_MEMORY_MB
@@ -243,7 +244,8 @@ def document_extract(*, document, ocr: bool = True) -> Extracted:
         document.extraction_status = result.status
         document.extraction_error = result.error
         document.page_count = len(pages) if pages else None
-        document.suggested_kind = kind_suggest("\n".join(pages)[:200_000]) if pages else ""
+        suggested, confident = kind_suggestion("\n".join(pages)[:200_000]) if pages else ("", False)
+        document.suggested_kind = suggested
         document.ocr_pages, document.ocr_confidence = ocr_pages, ocr_confidence
         document.save(
             update_fields=[
@@ -255,6 +257,11 @@ def document_extract(*, document, ocr: bool = True) -> Extracted:
                 "ocr_confidence",
             ]
         )
+        # Nobody has classified it yet: take a clear suggestion (a person may change it). A conditional
+        # UPDATE, so a kind a person sets meanwhile is never overwritten.
+        unclassified = Document.objects.filter(pk=document.pk, kind=DocumentKind.OTHER)
+        if confident and unclassified.update(kind=suggested):
+            document.kind = suggested
     return result
 
 

@@ -251,3 +251,19 @@ def test_a_real_worker_files_a_forwarded_reply_and_tells_the_reporter(start_work
     assert records_request.documents.count() == 2
     assert smtp_server.messages[0]["to"] == ["alice@newsroom.example"]
     assert "RING-0042" in smtp_server.messages[0]["message"]["Subject"]
+
+
+def test_a_confident_kind_suggestion_classifies_a_document_nobody_has_classified(db):
+    mou = stored(pdf_bytes(["This Memorandum of Understanding between the City and Ring LLC"]), "a.pdf")
+    vague = stored(pdf_bytes(["The fee was discussed."]), "b.pdf")
+    classified = stored(pdf_bytes(["Talking points for officers about the Neighbors app"]), "c.pdf")
+    Document.objects.filter(pk=classified.pk).update(kind="policy")  # a person chose it
+
+    for document in (mou, vague, classified):
+        document_extract(document=Document.objects.get(pk=document.pk))
+
+    kinds = dict(Document.objects.values_list("pk", "kind"))
+    assert kinds[mou.pk] == "mou"
+    assert kinds[vague.pk] == "other"  # one weak keyword: suggested, not set
+    assert Document.objects.get(pk=vague.pk).suggested_kind == "invoice"
+    assert kinds[classified.pk] == "policy"  # a person's choice stays
