@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('foia', '0002_search'),
+        ('foia', '0003_clock'),
     ]
 
     operations = [
