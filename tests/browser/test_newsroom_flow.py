@@ -88,7 +88,8 @@ def test_editor_runs_a_campaign_from_import_to_dashboard(live_server, browser_pa
     assert page.locator("#letter-progress .progress span").get_attribute("style") == "width: 100%"
     # The same page, never reloaded, now offers the downloads and shows every letter ready in the table.
     page.wait_for_selector("#campaign-live a:has-text('Download zip of PDFs')", timeout=10_000)
-    page.wait_for_function("document.querySelectorAll('#campaign-live .badge.ok').length === 3", timeout=10_000)
+    ready_badges = "document.querySelectorAll('#campaign-live .badge.ok').length === 3"
+    page.wait_for_function(ready_badges, timeout=10_000)
     shot(page, "06-letters-ready")
 
     # Mark one request sent (submitted by another way), from its page.
