@@ -42,6 +42,7 @@ from .models import (
 )
 from .outbound import header_clean
 from .queue import task_enqueue_on_commit
+from .wording import counted
 
 logger = logging.getLogger(__name__)
 
@@ -251,7 +252,7 @@ def _file_away(communication: Communication, message: EmailMessage, actor) -> li
         rejected.extend(result.rejected)
     note = f"Email received: {communication.subject or '(no subject)'}"
     if stored:
-        note += f" · {stored} attachment(s) filed"
+        note += f" · {counted(stored, 'attachment')} filed"
     if rejected:
         note += " · refused: " + "; ".join(f"{filename_clean(r.name)} ({r.reason})" for r in rejected)
     RequestEvent.objects.create(

@@ -94,7 +94,7 @@ def test_recompute_moves_open_requests_after_a_closed_day_is_added(db):
         due_on=datetime.date(2026, 12, 3),
     )
     ClosedDay.objects.create(law=law, date=datetime.date(2026, 12, 2), reason="Storm")
-    assert run("MI", "--recompute") == ["1 open request(s) in MI got a new due date."]
+    assert run("MI", "--recompute") == ["1 open request in MI got a new due date."]
     rr.refresh_from_db()
     assert rr.due_on == datetime.date(2026, 12, 4)
 

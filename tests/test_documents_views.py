@@ -43,7 +43,7 @@ def test_a_reporter_uploads_several_files_at_once(alice_client, alices_request):
     )
     assert response.status_code == 200
     assert sorted(alices_request.documents.values_list("filename", flat=True)) == ["mou.pdf", "notes.txt"]
-    assert "2 file(s) added to RING-0042." in texts(response)
+    assert "2 files added to RING-0042." in texts(response)
 
 
 def test_an_html_file_renamed_pdf_is_refused_with_the_reason(alice_client, alices_request):

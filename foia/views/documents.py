@@ -31,6 +31,7 @@ from ..models import (
     Status,
 )
 from ..permissions import require_can_work, role_required
+from ..wording import counted
 from .uploads import limit_upload_sizes, report_rejections
 
 OUTCOME_STATUSES = [
@@ -189,7 +190,7 @@ def document_upload(request, pk):
         stored += len(result.links)
         report_rejections(request, result.rejected)
     if stored:
-        messages.success(request, f"{stored} file(s) added to {records_request.tracking_number}.")
+        messages.success(request, f"{counted(stored, 'file')} added to {records_request.tracking_number}.")
     return redirect("request-detail", pk=pk)
 
 

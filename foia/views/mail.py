@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from ..mail import MailError, communication_assign, mail_import, mail_ingest
 from ..models import Communication, Direction, RecordsRequest, Role
 from ..permissions import require_can_work, role_required
+from ..wording import counted
 from .uploads import limit_upload_sizes, report_rejections
 
 
@@ -97,7 +98,7 @@ def _mail_upload_report(request, results, fallback) -> None:
     filed = sum(1 for r in new if r.communication.request_id)
     messages.success(
         request,
-        f"{len(results)} message(s) read: {len(new)} new, {filed} filed on requests, "
+        f"{counted(len(results), 'message')} read: {len(new)} new, {filed} filed on requests, "
         f"{len(new) - filed} left unsorted, {len(results) - len(new)} already stored.",
     )
     for result in new:

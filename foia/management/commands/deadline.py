@@ -12,6 +12,7 @@ from foia.clocks import LifecycleError, business_hours_end, calendar_for_law
 from foia.lifecycle import requests_recompute_due
 from foia.models import Law
 from foia.models.request import SendMethod
+from foia.wording import counted
 
 
 def _date(value: str, option: str) -> datetime.date | None:
@@ -159,4 +160,4 @@ class Command(BaseCommand):
             )
         except LifecycleError as error:
             raise CommandError(error.messages[0]) from None
-        self.stdout.write(f"{moved} open request(s) in {code} got a new due date.")
+        self.stdout.write(f"{counted(moved, 'open request')} in {code} got a new due date.")

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from foia import deadlines
 from foia.laws import DEFAULT_LAWS_FILE, LawFileError, laws_load
+from foia.wording import counted
 
 
 class Command(BaseCommand):
@@ -40,7 +41,7 @@ class Command(BaseCommand):
             counts = laws_load(text=text, missing_only=missing_only)
         except LawFileError as error:
             count = len(error.problems)
-            raise CommandError(f"{file}: nothing loaded, {count} problem(s):\n{error}") from None
+            raise CommandError(f"{file}: nothing loaded, {counted(count, 'problem')}:\n{error}") from None
         self.stdout.write(
             self.style.SUCCESS(
                 f"Laws from {file}: {counts['created']} created, {counts['updated']} updated, "
