@@ -80,7 +80,8 @@ def test_sent_requests_show_no_cannot_be_sent_warning_and_the_pages_say_simulate
     campaign_page = erin_client.get(reverse("campaign-detail", args=[demo.pk])).content.decode()
 
     assert "cannot be sent" not in page and "has no email address" not in page
-    assert "simulated" in page.lower() and "Simulated" in campaign_page
+    dashboard = erin_client.get(reverse("campaign-dashboard", args=[demo.pk])).content.decode()
+    assert "simulated" in page.lower() and "Simulated" in campaign_page and "simulated</span>" in dashboard
     without_contact = demo.agencies.needing_contact()
     assert not RecordsRequest.objects.filter(agency__in=without_contact).exclude(status=Status.DRAFT).exists()
     assert f"<b>{without_contact.count()} agencies have no email" in campaign_page  # a few dozen
