@@ -26,6 +26,15 @@ def test_the_demo_is_the_407_agencies_on_rings_map_with_follow_ups_off(demo):
     assert demo.agencies.count() == 407
     assert demo.agencies.filter(name="Montgomery Police Department", state="AL").exists()
     assert demo.agencies.filter(extra__date_joined="2019-07-10").exists()
+    assert not demo.agencies.filter(is_demo=False).exists()  # never offered to a real campaign's sending
+
+
+def test_loading_the_demo_again_keeps_its_simulated_contacts(demo):
+    before = list(demo.agencies.order_by("pk").values_list("pk", "email", "portal_url", "is_demo"))
+
+    call_command("load_demo")
+
+    assert list(demo.agencies.order_by("pk").values_list("pk", "email", "portal_url", "is_demo")) == before
 
 
 def test_every_sent_request_has_a_simulated_contact_for_its_channel_and_a_letter_dated_its_send_day(demo):
@@ -99,7 +108,7 @@ def test_real_agencies_keep_their_real_contact_in_the_demo(db):
     call_command("load_laws")
     call_command("load_demo")
     real = Agency.objects.get(name="Montgomery Police Department", state="AL")
-    real.email = "records@montgomeryal.gov"
+    real.email, real.is_demo = "records@montgomeryal.gov", False  # as a real import or an edit leaves it
     real.save()
 
     call_command("demo_activity")

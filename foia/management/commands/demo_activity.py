@@ -110,7 +110,7 @@ class Command(BaseCommand):
                 continue  # stays without a contact: the "needs contact" path
             if not draft:
                 plan[agency.pk] = channel
-            if agency.needs_contact or agency.is_demo:
+            if agency.needs_contact:
                 for field, value in simulated_contact(agency, channel if not draft else "email").items():
                     setattr(agency, field, value)
                 agency.is_demo = True

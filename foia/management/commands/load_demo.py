@@ -69,7 +69,7 @@ class Command(BaseCommand):
                 # A demo made by an older version: flag it, and stop its follow-ups.
                 campaign.is_demo, campaign.followup_mode = True, FollowupMode.OFF
                 campaign.save(update_fields=["is_demo", "followup_mode", "updated_at"])
-            result = agencies_import(parsed=parsed, campaign=campaign)
+            result = agencies_import(parsed=parsed, campaign=campaign, demo=True)
         verb = "Created" if created else "Kept existing"
         self.stdout.write(
             f"{verb} campaign {campaign.title!r} (slug {campaign.slug}, prefix {campaign.tracking_prefix})."
