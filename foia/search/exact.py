@@ -8,7 +8,6 @@ stored text (foia.search.text.query_matches), so what is shown is what the page 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from django.db import connection
 
@@ -49,28 +48,23 @@ def query_sql(query: Query) -> tuple[str, list]:
 
 def page_candidates(
     query: Query, *, where_docs: str = "", params: list | None = None, limit: int | None = None
-) -> Iterator[tuple]:
-    """(page id, link id, document id, page number, agency id) of pages the database matches, newest first,
-    in batches (keyset on the page id, so no candidate is ever cut off by a limit)."""
+) -> list[tuple]:
+    """(page id, link id, document id, page number, agency id) of pages the database matches: all of them
+    (limit None: the clause finder), or the first `limit` found. No ORDER BY on purpose: the database then
+    stops reading at the limit, which keeps a common word fast; callers sort what they got."""
     condition, condition_params = query_sql(query)
-    after, returned = None, 0
-    while True:
-        keyset = "" if after is None else " AND p.id < %s"
-        size = BATCH if limit is None else min(BATCH, limit - returned)
-        sql = f"""
-            SELECT p.id, rd.id, p.document_id, p.number, r.agency_id FROM foia_documentpage p
-            JOIN foia_requestdocument rd ON rd.document_id = p.document_id
-            JOIN foia_recordsrequest r ON r.id = rd.request_id JOIN foia_agency a ON a.id = r.agency_id
-            JOIN foia_document d ON d.id = p.document_id
-            WHERE {condition} {where_docs} {keyset} ORDER BY p.id DESC, rd.id LIMIT {int(size)}"""  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*condition_params, *(params or []), *([] if after is None else [after])])
-            rows = cursor.fetchall()
-        yield from rows
-        returned += len(rows)
-        if len(rows) < size or (limit is not None and returned >= limit):
-            return
-        after = rows[-1][0]
+    cap = "" if limit is None else f" LIMIT {int(limit)}"
+    sql = f"""
+        SELECT p.id, rd.id, p.document_id, p.number, r.agency_id FROM foia_documentpage p
+        JOIN foia_requestdocument rd ON rd.document_id = p.document_id
+        JOIN foia_recordsrequest r ON r.id = rd.request_id JOIN foia_agency a ON a.id = r.agency_id
+        JOIN foia_document d ON d.id = p.document_id
+        WHERE {condition} {where_docs}{cap}"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*condition_params, *(params or [])])
+        rows = cursor.fetchall()
+    rows.sort(key=lambda row: (-row[0], row[1]))  # newest pages first
+    return rows
 
 
 def pages_verify(query: Query, page_ids: list[int]) -> dict[int, DocumentPage]:
@@ -95,19 +89,14 @@ def page_snippet(query: Query, page: DocumentPage) -> str:
 
 def exact_document_hits(query: Query, *, where_docs: str, params: list, limit: int) -> list[SearchHit]:
     """Up to `limit` verified hits on document pages, newest pages first."""
-    hits: list[SearchHit] = []
-    window = max(limit * 2, 50)
-    batch: list[tuple] = []
-    candidates = page_candidates(query, where_docs=where_docs, params=params)
-    for row in candidates:
-        batch.append(row)
-        if len(batch) >= window:
-            hits += _verified(query, batch)
-            batch = []
-            if len(hits) >= limit:
-                break
-    else:
-        hits += _verified(query, batch)
+    window = limit * 4 + 20
+    rows = page_candidates(query, where_docs=where_docs, params=params, limit=window)
+    hits = _verified(query, rows[: limit * 2 + 20])
+    if len(hits) < limit and len(rows) > limit * 2 + 20:
+        hits += _verified(query, rows[limit * 2 + 20 :])
+    if len(hits) < limit and len(rows) == window:  # verification dropped many: look at every candidate
+        rows = page_candidates(query, where_docs=where_docs, params=params)
+        hits = _verified(query, rows)
     return hits[:limit]
 
 
