@@ -135,7 +135,7 @@ def campaign_generate_requests(
     """
     today = today or timezone.localdate()
     agencies = list(campaign.agencies.order_by("state", "name"))
-    laws = {law.jurisdiction: law for law in Law.objects.filter(jurisdiction__in={a.state for a in agencies})}
+    laws = Law.objects.by_jurisdiction(a.state for a in agencies)
     problems = campaign_problems(campaign=campaign, agencies=agencies, laws=laws)
     if problems:
         raise CampaignError(problems)

@@ -19,7 +19,7 @@ from .models import Law, RecordsRequest
 def law_for(records_request: RecordsRequest) -> Law:
     """The law of the request's agency's jurisdiction, or LifecycleError."""
     state = records_request.agency.state
-    law = Law.objects.filter(jurisdiction=state).prefetch_related("closed_days").first()
+    law = records_request.agency.law
     if law is None:
         raise LifecycleError(
             f'No law data for jurisdiction "{state}" (agency {records_request.agency.name}): '

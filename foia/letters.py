@@ -221,16 +221,13 @@ def sample_context() -> dict:
 
 def law_for_agency(agency):
     """The Law row for the agency's jurisdiction; a clear error when there is none."""
-    from .models import Law
-
-    try:
-        return Law.objects.get(jurisdiction=agency.state)
-    except Law.DoesNotExist:
+    if agency.law is None:
         raise LetterError(
             f'no public-records law is on file for jurisdiction "{agency.state}" (agency "{agency.name}"); '
             "load the laws (manage.py load_laws) or add one",
             field="law",
-        ) from None
+        )
+    return agency.law
 
 
 def letter_compose(

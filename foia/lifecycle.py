@@ -234,7 +234,7 @@ def _resume(rr: RecordsRequest, law: Law, to_status: str, today: datetime.date, 
 def _acknowledge(rr: RecordsRequest, today: datetime.date, actor, events: list) -> None:
     """Record the acknowledgment date; where the response clock counts from it, the due date moves."""
     rr.acknowledged_on = rr.acknowledged_on or today
-    law = Law.objects.filter(jurisdiction=rr.agency.state).prefetch_related("closed_days").first()
+    law = rr.agency.law
     if law is None or rr.paused_on or rr.received_on is None:
         return
     if deadlines.terms_for(law).response_from != deadlines.FROM_ACK:
@@ -334,7 +334,7 @@ def request_claim_extension(
             )
         message = reason
         due_on, promised_on, is_statutory = new_due_on, None, rr.due_is_statutory
-        law = Law.objects.filter(jurisdiction=rr.agency.state).prefetch_related("closed_days").first()
+        law = rr.agency.law
         limit, basis = None, "no limit in our law data"
         if law is not None:
             basis = f"no limit set by {deadlines.terms_for(law).response_section}"

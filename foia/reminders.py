@@ -33,7 +33,6 @@ from .models import (
     CommunicationChannel,
     Direction,
     FollowupMode,
-    Law,
     RecordsRequest,
     Reminder,
     ReminderKind,
@@ -263,7 +262,7 @@ def reply_deliver(reminder: Reminder) -> tuple[str, str]:
 
 def followup_compose(*, records_request: RecordsRequest, n: int, today: datetime.date) -> tuple[str, str]:
     """Subject and text of follow-up n: statute, original date, tracking number, the original request."""
-    law = Law.objects.filter(jurisdiction=records_request.agency.state).first()
+    law = records_request.agency.law
     context = {
         "rr": records_request,
         "campaign": records_request.campaign,

@@ -1,4 +1,5 @@
-"""URLs: each area's views module owns its own patterns."""
+"""URLs: each area's views module owns its own patterns; a request's and a campaign's actions live under
+their URL (/requests/<pk>/..., /campaigns/<pk>/...)."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -15,8 +16,10 @@ urlpatterns = [
     path("about/", core.about, name="about"),
     path("agencies/", include(agencies.urlpatterns)),
     path("campaigns/", include(campaigns.urlpatterns)),
-    path("letters/", include(letters.urlpatterns)),
+    path("campaigns/<int:pk>/", include(letters.campaign_urlpatterns)),
     path("requests/", include(requests.urlpatterns)),
+    path("requests/<int:pk>/letter/", include(letters.request_urlpatterns)),
+    path("requests/<int:pk>/", include(documents.request_urlpatterns)),
     path("", include(documents.urlpatterns)),
     path("", include(mail.urlpatterns)),
     path("", include(search.urlpatterns)),

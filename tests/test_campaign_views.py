@@ -263,24 +263,17 @@ def test_the_checklist_lists_portal_agencies_and_marks_them_sent(alice_client, c
     assert Communication.objects.get(request=records_request).channel == "portal"
 
 
-def test_the_letter_fragment_offers_send_and_flags_a_requester_limit(rf, alice, victor, campaign):
-    from django.template.loader import render_to_string
-
+def test_the_request_page_offers_send_and_flags_a_requester_limit(client, alice, victor, campaign):
     LawFactory(jurisdiction="AR", jurisdiction_name="Arkansas", requester_limit=RequesterLimit.CITIZENS)
     campaign.agencies.add(AgencyFactory(state="AR", name="Little Rock PD"))
     _ready(campaign)
     records_request = campaign.requests.get(agency__state="AR")
+    url = reverse("request-detail", args=[records_request.pk])
 
-    for_alice = render_to_string(
-        "letters/_request_letter.html",
-        {"records_request": records_request, "user": alice},
-        request=rf.get("/"),
-    )
-    for_victor = render_to_string(
-        "letters/_request_letter.html",
-        {"records_request": records_request, "user": victor},
-        request=rf.get("/"),
-    )
+    client.force_login(alice)
+    for_alice = client.get(url).content.decode()
+    client.force_login(victor)
+    for_victor = client.get(url).content.decode()
 
     assert "Requester limit" in for_alice and "State citizens only" in for_alice
     assert "Send by email to" in for_alice and "Mark sent" in for_alice

@@ -14,7 +14,7 @@ from foia.documents import document_store
 from foia.mail import mail_ingest
 from foia.models import Communication, Document, DocumentKind, DocumentPage, RequestEvent, Status
 
-from .factories import LawFactory, RecordsRequestFactory, eml_bytes, pdf_bytes
+from .factories import CommunicationFactory, LawFactory, RecordsRequestFactory, eml_bytes, pdf_bytes
 
 SECRET = "webhook-test-secret"
 
@@ -295,18 +295,28 @@ def test_a_viewer_cannot_record_an_outcome(victor_client, alices_request):
     assert alices_request.status == Status.SENT
 
 
-def test_the_documents_panel_of_a_request_page(
-    rf, alice, stored_pdf, alices_request, django_assert_max_num_queries
-):
-    from django.template.loader import render_to_string
+def add_replies(records_request, count):
+    for number in range(count):
+        name = f"reply-{records_request.pk}-{number}.pdf"
+        document_store(fileobj=io.BytesIO(pdf_bytes([name])), name=name, records_request=records_request)
+        CommunicationFactory(request=records_request, subject=f"Re: records {number}")
 
-    request = rf.get("/")
-    request.user = alice
-    # links, communications, can_work (none), allowed transitions (none): a fixed number whatever the size
-    with django_assert_max_num_queries(4):
-        context = {"records_request": alices_request, "user": alice}
-        html = render_to_string("documents/_request_documents.html", context, request=request)
-    assert "mou.pdf" in html and "Record the outcome" in html and alices_request.reply_address in html
+
+def test_the_request_page_loads_what_it_shows_in_a_fixed_number_of_queries(
+    alice_client, alices_request, stored_pdf, django_assert_num_queries
+):
+    LawFactory(jurisdiction=alices_request.agency.state)
+    url = reverse("request-detail", args=[alices_request.pk])
+    for replies in (2, 5):
+        add_replies(alices_request, replies)
+        # session, user; the request with agency, campaign and owner; the law and its closed days (letter
+        # panel); the letter's send; the documents with their files; the messages; the timeline
+        with django_assert_num_queries(9):
+            response = alice_client.get(url)
+    page = response.content.decode()
+    assert "mou.pdf" in page and "reply-" in page and alices_request.reply_address in page
+    assert "Record the outcome" in page
+    assert page.count("Re: records") == 2 * 7  # each reply listed, and offered as the outcome's source
 
 
 def test_unsorted_inbox_query_count_is_fixed(alice_client, alices_request, django_assert_max_num_queries):

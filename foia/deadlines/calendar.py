@@ -15,25 +15,18 @@ from functools import lru_cache
 
 import holidays
 
+from ..jurisdictions import FEDERAL, JURISDICTIONS, STATES  # noqa: F401 -- re-exported by the package
 from .rules import shipped_holiday_fixes
 
 BUSINESS = "business"
 CALENDAR = "calendar"
 NONE = "none"
-FEDERAL = "US"
 
 # Holidays the `holidays` package lists as public for a state on which offices stay open: employees may take
 # them, agencies still count the day (e.g. Tex. Gov't Code 662.003(c) optional holidays).
 OPTIONAL_HOLIDAYS: dict[str, frozenset[str]] = {
     "TX": frozenset({"Cesar Chavez Day", "Good Friday", "Rosh Hashanah", "Yom Kippur"}),
 }
-# The 50 states and DC; territories are left out because no law row covers them.
-_STATE_CODES = (
-    "AK AL AR AZ CA CO CT DC DE FL GA HI IA ID IL IN KS KY LA MA MD ME MI MN MO MS MT NC ND NE NH NJ NM NV "
-    "NY OH OK OR PA RI SC SD TN TX UT VA VT WA WI WV WY"
-)
-STATES = frozenset(_STATE_CODES.split())
-JURISDICTIONS = STATES | {FEDERAL}
 
 
 class DeadlineError(ValueError):

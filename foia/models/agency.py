@@ -8,6 +8,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
+
+from .law import Law
 
 # The fields that say where a request goes: changing a stored one is an editor's job (it redirects letters).
 CONTACT_FIELDS = ("email", "portal_url", "portal_name", "address", "phone", "fax")
@@ -116,6 +119,11 @@ class Agency(models.Model):
             raise ValidationError(
                 {"time_zone": f'"{self.time_zone}" is not a time zone name; use e.g. "America/Denver".'}
             )
+
+    @cached_property
+    def law(self):
+        """The public-records law of the agency's jurisdiction (Law.objects.for_jurisdiction), or None."""
+        return Law.objects.for_jurisdiction(self.state)
 
     @property
     def needs_contact(self) -> bool:

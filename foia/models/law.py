@@ -16,6 +16,19 @@ class RequesterLimit(models.TextChoices):
     US_RESIDENTS = "us_residents", "US residents only"
 
 
+class LawQuerySet(models.QuerySet):
+    """The one way to find a jurisdiction's law (Agency.law uses it too)."""
+
+    def for_jurisdiction(self, code: str) -> "Law | None":
+        """The law of one jurisdiction with its closed-day overrides, or None when none is on file."""
+        return self.filter(jurisdiction=code).prefetch_related("closed_days").first()
+
+    def by_jurisdiction(self, codes=None) -> dict[str, "Law"]:
+        """{code: law} for these jurisdictions (all when codes is None), in one query."""
+        laws = self if codes is None else self.filter(jurisdiction__in=set(codes))
+        return {law.jurisdiction: law for law in laws}
+
+
 class Law(models.Model):
     jurisdiction = models.CharField(
         max_length=2, unique=True, help_text='Postal code, e.g. "MI"; "US" for the federal FOIA.'
@@ -50,6 +63,8 @@ class Law(models.Model):
     source = models.TextField(help_text="Where each fact was checked.")
     verified_on = models.DateField(help_text="When this row was last checked against the statute.")
     confidence = models.CharField(max_length=200, blank=True)
+
+    objects = LawQuerySet.as_manager()
 
     class Meta:
         ordering = ["jurisdiction"]

@@ -10,8 +10,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..csvutil import csv_response
-from ..imports import STATE_NAMES
-from ..models import Agency, AgencyKind, Campaign, Law, Role
+from ..jurisdictions import jurisdiction_choices
+from ..models import Agency, AgencyKind, Campaign, Role
 from ..models.agency import CONTACT_FIELDS
 from ..permissions import role_required
 from . import agency_imports
@@ -25,7 +25,7 @@ CONTACT_EXPORT_HEADER = ["agency", "state", "city", "county", "email", "portal u
 
 class AgencyFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Name contains")
-    state = forms.ChoiceField(required=False, choices=[("", "All")] + sorted(STATE_NAMES.items()))
+    state = forms.ChoiceField(required=False, choices=jurisdiction_choices("All"))
     kind = forms.ChoiceField(required=False, choices=[("", "All"), *AgencyKind.choices])
     needs_contact = forms.BooleanField(required=False, label="Needs contact only")
 
@@ -62,7 +62,7 @@ def agency_detail(request, pk):
     agency = get_object_or_404(Agency, pk=pk)
     context = {
         "agency": agency,
-        "law": Law.objects.filter(jurisdiction=agency.state).first(),
+        "law": agency.law,
         "campaigns": agency.campaigns.order_by("title"),
         "requests": agency.requests.select_related("campaign").order_by("-pk"),
         "extra": sorted((agency.extra or {}).items()),

@@ -84,7 +84,7 @@ def campaign_edit(request, pk):
 
 def _flagged_agencies(campaign: Campaign) -> list[tuple[Agency, str]]:
     """Agencies whose state limits who may request (citizens/residents), with the warning."""
-    limited = {law.jurisdiction: law for law in Law.objects.exclude(requester_limit="")}
+    limited = Law.objects.exclude(requester_limit="").by_jurisdiction()
     agencies = campaign.agencies.filter(state__in=limited).order_by("state", "name")
     return [(agency, requester_limit_warning(limited[agency.state])) for agency in agencies]
 

@@ -11,11 +11,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 from rest_framework.authtoken.models import Token
 
 from .. import charts, exports
+from ..jurisdictions import jurisdiction_choices
 from ..models import Campaign, Role, User
 from ..stats import StatsFilter, dashboard_stats
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"})
-STATE_CHOICES = [("", "All states")] + [(s, s) for s in sorted([*charts.US_TILES, "US"])]
+STATE_CHOICES = jurisdiction_choices("All states")
 
 
 class DashboardFilterForm(forms.Form):

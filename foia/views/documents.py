@@ -19,6 +19,7 @@ from ..documents import (
     document_store,
 )
 from ..forms_requests import FeeAmountField, form_refusal_text, refusal_text
+from ..lifecycle import allowed_transitions
 from ..models import (
     Agency,
     Campaign,
@@ -245,12 +246,28 @@ def record_outcome(request, pk):
     return redirect("request-detail", pk=pk)
 
 
+def documents_panel(records_request: RecordsRequest, *, can_work: bool) -> dict:
+    """What the request page's documents panel shows: files, messages, and the outcome choices open now."""
+    allowed = set(allowed_transitions(records_request.status))
+    return {
+        "links": records_request.documents.select_related("document").order_by("-added_at"),
+        "communications": records_request.communications.order_by("-occurred_at", "-id"),
+        "can_work": can_work,
+        "outcome_choices": [(s.value, s.label) for s in OUTCOME_STATUSES if s.value in allowed],
+        "inline_types": INLINE_TYPES,
+    }
+
+
 urlpatterns = [
     path("documents/", document_list, name="document-list"),
     path("documents/<int:pk>/", document_detail, name="document-detail"),
     path("documents/<int:pk>/download/", document_download, name="document-download"),
     path("documents/<int:pk>/kind/", document_kind, name="document-kind"),
     path("documents/<int:pk>/extract/", document_reextract, name="document-reextract"),
-    path("documents/request/<int:pk>/upload/", document_upload, name="document-upload"),
-    path("documents/request/<int:pk>/outcome/", record_outcome, name="record-outcome"),
+]
+
+# Under /requests/<pk>/: a request's files and outcome live under its URL.
+request_urlpatterns = [
+    path("documents/", document_upload, name="document-upload"),
+    path("outcome/", record_outcome, name="record-outcome"),
 ]

@@ -1,7 +1,7 @@
 """Pages for letters: preview (with template errors and their lines), PDF, regenerate, send, mark sent."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -10,9 +10,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ..campaigns import letter_filename, letter_queue_pdf
-from ..forms_campaigns import MarkSentForm
+from ..forms_campaigns import MANUAL_CHOICES, MarkSentForm
 from ..letters import LetterError, law_for_agency, letter_compose, requester_limit_warning
-from ..models import Campaign, RecordsRequest, Role, Status
+from ..models import Campaign, RecordsRequest, Role
 from ..permissions import require_can_work, role_required
 from ..sending import (
     SendError,
@@ -20,6 +20,8 @@ from ..sending import (
     request_confirm_email,
     request_record_manual_send,
     request_retry_email,
+    request_send_method,
+    request_send_problem,
 )
 
 
@@ -154,21 +156,31 @@ def letter_mark_sent(request, pk):
     return redirect(back)
 
 
-def can_send(user, records_request) -> bool:
-    """For templates: may this person send or mark this draft sent?"""
-    try:
-        require_can_work(user, records_request)
-    except PermissionDenied:
-        return False
-    return records_request.status == Status.DRAFT
+def letter_panel(records_request: RecordsRequest, *, can_work: bool) -> dict:
+    """The request page's letter panel: send method, law warnings, what blocks emailing, the send."""
+    law = records_request.agency.law
+    return {
+        "method": request_send_method(records_request),
+        "warning": requester_limit_warning(law),
+        "no_law": law is None,
+        "send_problem": request_send_problem(records_request),
+        "can_work": can_work,
+        "send": records_request.communications.filter(idempotency_key=f"send:{records_request.pk}").first(),
+        "methods": MANUAL_CHOICES,
+    }
 
 
-urlpatterns = [
-    path("campaign/<int:pk>/preview/", campaign_letter_preview, name="letter-preview"),
-    path("<int:pk>/pdf/", letter_pdf, name="letter-pdf"),
-    path("<int:pk>/generate/", letter_generate_pdf, name="letter-generate"),
-    path("<int:pk>/send/", letter_send, name="letter-send"),
-    path("<int:pk>/retry/", letter_retry, name="letter-retry"),
-    path("<int:pk>/mark-sent/", letter_mark_sent, name="letter-mark-sent"),
-    path("<int:pk>/confirm-sent/", letter_confirm_sent, name="letter-confirm-sent"),
+# Under /requests/<pk>/letter/: the letter's actions live under its request's URL.
+request_urlpatterns = [
+    path("pdf/", letter_pdf, name="letter-pdf"),
+    path("generate/", letter_generate_pdf, name="letter-generate"),
+    path("send/", letter_send, name="letter-send"),
+    path("retry/", letter_retry, name="letter-retry"),
+    path("mark-sent/", letter_mark_sent, name="letter-mark-sent"),
+    path("confirm-sent/", letter_confirm_sent, name="letter-confirm-sent"),
+]
+
+# Under /campaigns/<pk>/.
+campaign_urlpatterns = [
+    path("letter/preview/", campaign_letter_preview, name="letter-preview"),
 ]

@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .. import deadlines
 from ..csvutil import csv_response
 from ..forms_requests import ExtensionForm, NoteForm, StatusForm, form_refusal_text, refusal_text
+from ..jurisdictions import jurisdiction_choices
 from ..lifecycle import (
     LifecycleError,
     allowed_transitions,
@@ -23,6 +23,8 @@ from ..lifecycle import (
 )
 from ..models import Campaign, RecordsRequest, RequestEvent, Role, Status, User
 from ..permissions import can_work_request, require_can_work, role_required
+from .documents import documents_panel
+from .letters import letter_panel
 
 PAGE_SIZE = 50
 
@@ -37,7 +39,7 @@ class RequestFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", "Any state"), *((c, c) for c in sorted(deadlines.JURISDICTIONS))]
+        self.fields["state"].choices = jurisdiction_choices("Any state")
         self.fields["campaign"].empty_label = "Any campaign"
         self.fields["owner"].empty_label = "Anyone"
 
@@ -159,11 +161,13 @@ def _overdue_csv(overdue, today):
 
 
 def request_detail(request, pk):
+    """The request page: status, clock, timeline, and the letter and documents panels, loaded here."""
     records_request = get_object_or_404(
         RecordsRequest.objects.visible_to(request.user).select_related("agency", "campaign", "owner"), pk=pk
     )
     today = timezone.localdate()
     _decorate([records_request], request.user, today)
+    can_work = records_request.can_work
     status_form = StatusForm()
     status_form.fields["to_status"].choices = records_request.next_statuses
     events = (
@@ -179,6 +183,8 @@ def request_detail(request, pk):
         "extension_form": ExtensionForm(),
         "receipt_form": ReceiptForm(),
         "note_form": NoteForm(),
+        "letter": letter_panel(records_request, can_work=can_work),
+        "documents": documents_panel(records_request, can_work=can_work),
     }
     return render(request, "requests/detail.html", context)
 

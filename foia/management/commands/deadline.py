@@ -71,7 +71,7 @@ class Command(BaseCommand):
             raise CommandError("Give --paused and --resumed together.")
         if paused_on and resumed_on < paused_on:
             raise CommandError(f"--resumed {resumed_on} is before --paused {paused_on}.")
-        law = Law.objects.filter(jurisdiction=code).prefetch_related("closed_days").first()
+        law = Law.objects.for_jurisdiction(code)
         if law is None:
             raise CommandError(f"No law data for {code}: run `manage.py load_laws` or add it in the admin.")
         try:
@@ -151,7 +151,7 @@ class Command(BaseCommand):
         ]
 
     def recompute(self, code: str) -> None:
-        law = Law.objects.filter(jurisdiction=code).prefetch_related("closed_days").first()
+        law = Law.objects.for_jurisdiction(code)
         if law is None:
             raise CommandError(f"No law data for {code}: run `manage.py load_laws` or add it in the admin.")
         try:

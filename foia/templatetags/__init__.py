@@ -1,1 +1,0 @@
-"""Template tags, one module per area."""
