@@ -1,7 +1,5 @@
 """Server-rendered SVG charts for the dashboard: no JavaScript, no CDN, readable offline and in print."""
 
-import datetime
-
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -164,7 +162,3 @@ def hbars(rows: list[dict], title: str, color: str = BAR_COLOR) -> SafeString:
             f'<text x="{label_w + w + 4:.1f}" y="{y + 16}">{row["count"]}</text>'
         )
     return _svg(width, row_h * len(rows) + 4, title, body)
-
-
-def week_label(week: datetime.date) -> str:
-    return f"{week:%b %-d, %Y}"

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from django.http import HttpResponse
 
+from .downloads import download_response
+
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -27,6 +29,4 @@ def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> 
     writer.writerow(header)
     for row in rows:
         writer.writerow([safe_cell(cell) for cell in row])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return download_response(buffer.getvalue(), filename=filename, content_type="text/csv; charset=utf-8")

@@ -1,19 +1,18 @@
 """Campaign exports: the per-agency dataset (CSV / JSON) and a zip of every document received."""
 
 import datetime
-import re
-import unicodedata
+import json
 import zipfile
 from collections.abc import Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
-from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from .csvutil import csv_response
+from .downloads import download_response, safe_name
 from .models import Campaign, RecordsRequest, RequestDocument
 from .models.request import OPEN_STATUSES
 
@@ -98,9 +97,7 @@ def campaign_export_csv(request, pk):
     campaign = _campaign(pk)
     rows = export_rows(campaign=campaign, today=timezone.localdate())
     lines = ([", ".join(row[c]) if c == "document_kinds" else row[c] for c in EXPORT_COLUMNS] for row in rows)
-    response = csv_response(f"{safe_name(campaign.slug, 'campaign')}.csv", EXPORT_COLUMNS, lines)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return csv_response(f"{safe_name(campaign.slug, 'campaign')}.csv", EXPORT_COLUMNS, lines)
 
 
 @require_safe
@@ -113,22 +110,11 @@ def campaign_export_json(request, pk):
         "columns": EXPORT_COLUMNS,
         "rows": export_rows(campaign=campaign, today=timezone.localdate()),
     }
-    response = JsonResponse(payload, encoder=DjangoJSONEncoder, json_dumps_params={"indent": 1})
-    response["Content-Disposition"] = f'attachment; filename="{safe_name(campaign.slug, "campaign")}.json"'
-    return response
-
-
-def safe_name(name: str, fallback: str = "file", max_length: int = 120) -> str:
-    """A file or folder name safe on every OS and in a zip: no paths, no control or odd characters."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^A-Za-z0-9 ._()\-]+", "_", text).strip(" ._")
-    text = re.sub(r"_+", "_", text)
-    if len(text) > max_length:
-        stem, dot, ext = text.rpartition(".")
-        text = (
-            (stem[: max_length - len(ext) - 1] + "." + ext) if dot and len(ext) <= 10 else text[:max_length]
-        )
-    return text or fallback
+    return download_response(
+        json.dumps(payload, cls=DjangoJSONEncoder, indent=1),
+        filename=f"{safe_name(campaign.slug, 'campaign')}.json",
+        content_type="application/json",
+    )
 
 
 class _ChunkSink:
@@ -203,9 +189,8 @@ def zip_stream(*, campaign: Campaign) -> Iterator[bytes]:
 def campaign_documents_zip(request, pk):
     """Every document received on the campaign as one zip, a folder per agency, streamed."""
     campaign = _campaign(pk)
-    response = StreamingHttpResponse(zip_stream(campaign=campaign), content_type="application/zip")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{safe_name(campaign.slug, "campaign")}-documents.zip"'
+    return download_response(
+        zip_stream(campaign=campaign),
+        filename=f"{safe_name(campaign.slug, 'campaign')}-documents.zip",
+        content_type="application/zip",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -10,7 +10,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from foia.exports import export_rows, safe_name
+from foia.downloads import safe_name
+from foia.exports import export_rows
 from foia.models import Document, DocumentKind, RequestDocument, Status
 
 from .factories import AgencyFactory, CampaignFactory, RecordsRequestFactory

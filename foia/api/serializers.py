@@ -10,7 +10,6 @@ from ..models import (
     Agency,
     Campaign,
     Communication,
-    Document,
     RecordsRequest,
     RequestDocument,
     RequestEvent,
@@ -215,9 +214,3 @@ class DocumentLinkSerializer(serializers.ModelSerializer):
 
     def get_download_url(self, link) -> str:
         return f"/api/documents/{link.pk}/download/"
-
-
-class DocumentKindSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Document
-        fields = ["id", "kind"]

@@ -2,12 +2,11 @@
 
 from django.db import transaction
 from django.db.models import Count, Prefetch
-from django.http import FileResponse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
@@ -15,7 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..exports import safe_name
+from ..downloads import download_response
 from ..models import (
     Agency,
     Campaign,
@@ -26,6 +25,7 @@ from ..models import (
     RequestEvent,
     Role,
 )
+from ..search import QueryProblem, search
 from ..stats import StatsFilter, dashboard_stats
 from . import filters
 from .permissions import CanWorkRequest, OwnsCampaign, RolePermission
@@ -213,22 +213,11 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
             handle = link.document.file.open("rb")
         except (FileNotFoundError, ValueError):
             raise NotFound("The file is missing from storage.") from None
-        return document_file_response(
-            handle, link.filename or link.document.original_name, link.document.mime_type
+        return download_response(
+            handle,
+            filename=link.filename or link.document.original_name,
+            content_type=link.document.mime_type or "application/octet-stream",
         )
-
-
-def document_file_response(handle, filename: str, mime_type: str) -> FileResponse:
-    """A download that is never rendered in our origin: attachment, nosniff, sandboxed CSP."""
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=safe_name(filename),
-        content_type=mime_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
 
 
 SEARCH_PARAMS = [
@@ -266,14 +255,6 @@ class SearchView(APIView):
         params = SearchQuery(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        try:
-            from ..search import search
-        except ImportError:
-            return Response(
-                {"detail": "Search is not available yet."}, status=status.HTTP_503_SERVICE_UNAVAILABLE
-            )
-        from ..search import QueryProblem
-
         try:
             hits = search(
                 query=data["q"],

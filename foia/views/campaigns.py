@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -23,6 +22,7 @@ from ..campaigns import (
     campaign_write_merged_pdf,
     campaign_write_zip,
 )
+from ..downloads import download_response
 from ..forms_campaigns import AgencyFilterForm, CampaignForm, MarkSentForm
 from ..letters import requester_limit_warning
 from ..models import Agency, Campaign, Communication, Law, RecordsRequest, Role, Status
@@ -222,10 +222,7 @@ def _download(campaign: Campaign, writer, suffix: str, content_type: str):
     spool = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
     count = writer(campaign=campaign, fileobj=spool)
     spool.seek(0)
-    response = FileResponse(
-        spool, as_attachment=True, filename=f"{campaign.slug}-{suffix}", content_type=content_type
-    )
-    return response, count
+    return download_response(spool, filename=f"{campaign.slug}-{suffix}", content_type=content_type), count
 
 
 def campaign_zip(request, pk):

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
@@ -18,6 +18,7 @@ from ..documents import (
     document_set_kind,
     document_store,
 )
+from ..downloads import download_response
 from ..forms_requests import FeeAmountField, form_refusal_text, refusal_text
 from ..lifecycle import allowed_transitions
 from ..models import (
@@ -152,15 +153,12 @@ def document_download(request, pk):
     if link is None:
         raise Http404("No document you may see.")
     inline = request.GET.get("inline") == "1" and document.mime_type in INLINE_TYPES
-    response = FileResponse(
+    return download_response(
         document.file.open("rb"),
-        as_attachment=not inline,
         filename=link.filename,
         content_type=document.mime_type if inline else "application/octet-stream",
+        inline=inline,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
 
 
 @limit_upload_sizes

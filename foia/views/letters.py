@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ..campaigns import letter_filename, letter_queue_pdf
+from ..downloads import download_response
 from ..forms_campaigns import MANUAL_CHOICES, MarkSentForm
 from ..letters import LetterError, law_for_agency, letter_compose, requester_limit_warning
 from ..models import Campaign, RecordsRequest, Role
@@ -61,7 +62,9 @@ def letter_pdf(request, pk):
     if not records_request.letter_pdf:
         raise Http404("No PDF for this letter yet.")
     name = f"{records_request.tracking_number}-{letter_filename(records_request)}"
-    return FileResponse(records_request.letter_pdf.open("rb"), filename=name, content_type="application/pdf")
+    return download_response(
+        records_request.letter_pdf.open("rb"), filename=name, content_type="application/pdf"
+    )
 
 
 @require_POST

@@ -8,12 +8,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from ..downloads import download_response
 from ..mail import MailError, communication_assign, mail_import, mail_ingest
 from ..models import Communication, Direction, RecordsRequest, Role
 from ..permissions import require_can_work, role_required
@@ -155,15 +156,7 @@ def communication_raw(request, pk):
         raise Http404("No message you may see.")
     if not communication.raw_message:
         raise Http404("No raw message stored.")
-    response = FileResponse(
-        communication.raw_message.open("rb"),
-        as_attachment=True,
-        filename=f"message-{pk}.eml",
-        content_type="application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return download_response(communication.raw_message.open("rb"), filename=f"message-{pk}.eml")
 
 
 urlpatterns = [
