@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .letters import TEMPLATE_VARIABLES, LetterError, template_check
-from .models import AgencyKind, Campaign, SendMethod
+from .models import Campaign, SendMethod
 
 TEMPLATE_HELP = "Variables: " + "; ".join(f"{name} ({fields})" for name, fields in TEMPLATE_VARIABLES.items())
 
@@ -102,26 +102,6 @@ class CampaignForm(forms.ModelForm):
             if Campaign.objects.filter(slug=cleaned["slug"]).exclude(pk=self.instance.pk).exists():
                 self.add_error("slug", f'"{cleaned["slug"]}" is taken; choose another.')
         return cleaned
-
-
-class AgencyFilterForm(forms.Form):
-    state = forms.CharField(required=False, max_length=2, label="State")
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *AgencyKind.choices])
-    q = forms.CharField(required=False, label="Name or city")
-
-    def filter(self, queryset):
-        if not self.is_valid():
-            return queryset
-        data = self.cleaned_data
-        if data["state"]:
-            queryset = queryset.filter(state=data["state"].upper())
-        if data["kind"]:
-            queryset = queryset.filter(kind=data["kind"])
-        if data["q"]:
-            from django.db.models import Q
-
-            queryset = queryset.filter(Q(name__icontains=data["q"]) | Q(city__icontains=data["q"]))
-        return queryset
 
 
 MANUAL_CHOICES = [

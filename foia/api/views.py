@@ -14,6 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .. import filters
 from ..downloads import download_response
 from ..models import (
     Agency,
@@ -27,7 +28,6 @@ from ..models import (
 )
 from ..search import QueryProblem, search
 from ..stats import StatsFilter, dashboard_stats
-from . import filters
 from .permissions import CanWorkRequest, OwnsCampaign, RolePermission
 from .serializers import (
     AgencySerializer,

@@ -10,8 +10,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..csvutil import csv_response
-from ..jurisdictions import jurisdiction_choices
-from ..models import Agency, AgencyKind, Campaign, Role
+from ..filters import AgencyFilter
+from ..models import Agency, Campaign, Role
 from ..models.agency import CONTACT_FIELDS
 from ..permissions import role_required
 from . import agency_imports
@@ -23,28 +23,11 @@ CONTACT_EXPORT_HEADER = ["agency", "state", "city", "county", "email", "portal u
                          "phone", "fax"]  # fmt: skip
 
 
-class AgencyFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Name contains")
-    state = forms.ChoiceField(required=False, choices=jurisdiction_choices("All"))
-    kind = forms.ChoiceField(required=False, choices=[("", "All"), *AgencyKind.choices])
-    needs_contact = forms.BooleanField(required=False, label="Needs contact only")
-
-
 def agency_list(request):
-    """All agencies, filtered by name, state, kind and missing contact, 50 a page."""
-    form = AgencyFilterForm(request.GET or None)
-    agencies = Agency.objects.all()
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["q"]:
-            agencies = agencies.filter(name__icontains=data["q"].strip())
-        if data["state"]:
-            agencies = agencies.filter(state=data["state"])
-        if data["kind"]:
-            agencies = agencies.filter(kind=data["kind"])
-        if data["needs_contact"]:
-            agencies = agencies.needing_contact()
-    page = Paginator(agencies, PAGE_SIZE).get_page(request.GET.get("page"))
+    """All agencies, filtered by name or city, state, kind and missing contact, 50 a page."""
+    filterset = AgencyFilter(request.GET or None, queryset=Agency.objects.all())
+    form = filterset.page_form()
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {

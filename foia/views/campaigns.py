@@ -23,7 +23,8 @@ from ..campaigns import (
     campaign_write_zip,
 )
 from ..downloads import download_response
-from ..forms_campaigns import AgencyFilterForm, CampaignForm, MarkSentForm
+from ..filters import AgencyFilter
+from ..forms_campaigns import CampaignForm, MarkSentForm
 from ..letters import requester_limit_warning
 from ..models import Agency, Campaign, Communication, Law, RecordsRequest, Role, Status
 from ..permissions import can_work_request, role_required
@@ -142,8 +143,8 @@ def campaign_detail(request, pk):
 def campaign_agencies(request, pk):
     """Choose agencies by state, kind and name; add the ticked ones or every one matching the filter."""
     campaign = _editable(request, pk)
-    filters = AgencyFilterForm(request.GET or None)
-    matching = filters.filter(Agency.objects.all())
+    filterset = AgencyFilter(request.GET or None, queryset=Agency.objects.all())
+    matching = filterset.qs
     if request.method == "POST":
         if request.POST.get("all_matching"):
             added = campaign_add_agencies(campaign=campaign, agencies=matching.values_list("pk", flat=True))
@@ -156,7 +157,7 @@ def campaign_agencies(request, pk):
     page = Paginator(matching.order_by("state", "name"), 200).get_page(request.GET.get("page"))
     context = {
         "campaign": campaign,
-        "filters": filters,
+        "filters": filterset.page_form(),
         "page": page,
         "n_matching": page.paginator.count,
         "in_campaign": in_campaign,

@@ -19,6 +19,7 @@ from ..documents import (
     document_store,
 )
 from ..downloads import download_response
+from ..filters import DocumentFilter
 from ..forms_requests import FeeAmountField, form_refusal_text, refusal_text
 from ..lifecycle import allowed_transitions
 from ..models import (
@@ -57,17 +58,8 @@ def document_list(request):
     links = RequestDocument.objects.select_related("document", "request__agency", "request__campaign").filter(
         request__in=RecordsRequest.objects.visible_to(request.user)
     )
+    links = DocumentFilter(request.GET, queryset=links).qs
     filters = {key: request.GET.get(key, "") for key in ("campaign", "agency", "kind", "status", "q")}
-    if filters["campaign"].isdigit():
-        links = links.filter(request__campaign_id=filters["campaign"])
-    if filters["agency"].isdigit():
-        links = links.filter(request__agency_id=filters["agency"])
-    if filters["kind"] in DocumentKind.values:
-        links = links.filter(document__kind=filters["kind"])
-    if filters["status"] in ExtractionStatus.values:
-        links = links.filter(document__extraction_status=filters["status"])
-    if filters["q"]:
-        links = links.filter(filename__icontains=filters["q"])
     page = Paginator(links.order_by("-added_at", "-id"), 50).get_page(request.GET.get("page"))
     context = {
         "page": page,

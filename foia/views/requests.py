@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -11,8 +10,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ..csvutil import csv_response
+from ..filters import RecordsRequestFilter
 from ..forms_requests import ExtensionForm, NoteForm, StatusForm, form_refusal_text, refusal_text
-from ..jurisdictions import jurisdiction_choices
 from ..lifecycle import (
     LifecycleError,
     allowed_transitions,
@@ -21,46 +20,12 @@ from ..lifecycle import (
     request_record_receipt,
     request_transition,
 )
-from ..models import Campaign, RecordsRequest, RequestEvent, Role, Status, User
+from ..models import RecordsRequest, RequestEvent, Role, Status
 from ..permissions import can_work_request, require_can_work, role_required
 from .documents import documents_panel
 from .letters import letter_panel
 
 PAGE_SIZE = 50
-
-
-class RequestFilterForm(forms.Form):
-    q = forms.CharField(label="Tracking number or agency", required=False)
-    campaign = forms.ModelChoiceField(queryset=Campaign.objects.order_by("title"), required=False)
-    state = forms.ChoiceField(required=False)
-    agency = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    owner = forms.ModelChoiceField(queryset=User.objects.order_by("username"), required=False)
-    status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["state"].choices = jurisdiction_choices("Any state")
-        self.fields["campaign"].empty_label = "Any campaign"
-        self.fields["owner"].empty_label = "Anyone"
-
-    def apply(self, queryset):
-        if not self.is_valid():
-            return queryset
-        data = self.cleaned_data
-        if data["q"]:
-            queryset = queryset.filter(
-                Q(tracking_number__icontains=data["q"]) | Q(agency__name__icontains=data["q"])
-            )
-        for field, lookup in (
-            ("campaign", "campaign"),
-            ("state", "agency__state"),
-            ("owner", "owner"),
-            ("agency", "agency_id"),
-            ("status", "status"),
-        ):
-            if data[field]:
-                queryset = queryset.filter(**{lookup: data[field]})
-        return queryset
 
 
 class ReceiptForm(forms.Form):
@@ -71,11 +36,13 @@ class ReceiptForm(forms.Form):
 
 def _listing(request):
     """The filtered, visible requests with what the rows show, and the filter form."""
-    form = RequestFilterForm(request.GET or None)
-    records_requests = form.apply(
-        RecordsRequest.objects.visible_to(request.user).select_related("agency", "campaign", "owner")
+    filterset = RecordsRequestFilter(
+        request.GET or None,
+        queryset=RecordsRequest.objects.visible_to(request.user).select_related(
+            "agency", "campaign", "owner"
+        ),
     )
-    return form, records_requests
+    return filterset.page_form(), filterset.qs
 
 
 def _decorate(rows, user, today):
