@@ -45,11 +45,13 @@ def setup_django() -> None:
     setup_test_environment()
 
 
-STATES = [
-    "AK", "AL", "AR", "AZ", "CA", "CO", "CT", "DC", "DE", "FL", "GA", "HI", "IA", "ID", "IL", "IN", "KS",
-    "KY", "LA", "MA", "MD", "ME", "MI", "MN", "MO", "MS", "MT", "NC", "ND", "NE", "NH", "NJ", "NM", "NV",
-    "NY", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VA", "VT", "WA", "WI", "WV", "WY",
-]  # fmt: skip
+
+
+def states() -> list[str]:
+    """The 50 states and DC (foia.jurisdictions), in a fixed order."""
+    from foia.jurisdictions import STATES
+
+    return sorted(STATES)
 
 
 def populate(n_requests: int, n_agencies: int, n_documents: int) -> None:
@@ -74,10 +76,11 @@ def populate(n_requests: int, n_agencies: int, n_documents: int) -> None:
     users = [User.objects.create_user(f"reporter{i}", role=Role.REPORTER) for i in range(10)]
     User.objects.create_user("bench-editor", role=Role.EDITOR, is_staff=True)
     agencies = []
+    codes = states()
     for i in range(n_agencies):
         name = f"Agency {i} Police Department"
         agencies.append(
-            Agency(name=name, normalized_name=normalize_agency_name(name), state=STATES[i % len(STATES)])
+            Agency(name=name, normalized_name=normalize_agency_name(name), state=codes[i % len(codes)])
         )
     agencies = Agency.objects.bulk_create(agencies, batch_size=5000)
     n_campaigns = max(1, -(-n_requests // n_agencies))

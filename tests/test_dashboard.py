@@ -184,3 +184,9 @@ def test_a_full_page_with_filters_keeps_them_selected(victor_client, alice):
 
     assert '<option value="OH" selected>' in html
     assert f'<option value="{alice.pk}" selected>' in html
+
+
+def test_the_tile_map_has_a_tile_for_every_state_and_dc():
+    from foia import charts, jurisdictions
+
+    assert set(charts.US_TILES) == jurisdictions.STATES

@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from foia import jurisdictions
 from foia.laws import COLUMNS, DEFAULT_LAWS_FILE
 from foia.models import DayType, Law, RequesterLimit
 
@@ -91,6 +92,7 @@ def test_all_52_jurisdictions_are_present_and_complete_after_loading_the_shipped
     call_command("load_laws", stdout=io.StringIO())
     laws = {law.jurisdiction: law for law in Law.objects.all()}
     assert len(STATES) == 50
+    assert {*STATES, "DC"} == jurisdictions.STATES  # the app's one list agrees with this independent one
     assert set(laws) == {*STATES, "DC", "US"}
     assert len(laws) == 52
     for law in laws.values():
@@ -201,3 +203,18 @@ def test_a_missing_column_is_named(db, tmp_path):
 def test_a_missing_file_is_a_clear_error(db, tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         load(tmp_path / "nope.csv")
+
+
+def test_an_agency_knows_its_law_through_the_one_lookup(db, django_assert_num_queries):
+    from .factories import AgencyFactory, LawFactory
+
+    michigan = LawFactory(jurisdiction="MI")
+    texas = LawFactory(jurisdiction="TX")
+    agency = AgencyFactory(state="MI")
+
+    with django_assert_num_queries(2):  # the law, then its closed days (for the deadline maths)
+        assert agency.law == michigan
+        assert agency.law == michigan  # cached on the agency
+    assert AgencyFactory(state="GU").law is None
+    with django_assert_num_queries(1):
+        assert Law.objects.by_jurisdiction(["MI", "TX", "GU"]) == {"MI": michigan, "TX": texas}
