@@ -45,8 +45,6 @@ def setup_django() -> None:
     setup_test_environment()
 
 
-
-
 def states() -> list[str]:
     """The 50 states and DC (foia.jurisdictions), in a fixed order."""
     from foia.jurisdictions import STATES
