@@ -20,6 +20,7 @@ DOWNLOADS = {
     "campaign-export-json": "",
     "campaign-documents-zip": "",
     "api-document-download": "",
+    "agency-needs-contact-csv": "",
     "request-overdue": "?format=csv",
     "clause-finder": "?format=csv&phrase=adoption&campaign={campaign}",
 }
