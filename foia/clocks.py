@@ -81,3 +81,30 @@ def due_reason(label: str, clock: deadlines.Clock) -> str:
     if clock.ack:
         reason += f" {clock.ack.rule[0].upper()}{clock.ack.rule[1:]}: {clock.ack.due_on}."
     return reason
+
+
+def ack_late_text(rr: RecordsRequest, law: Law, calendar) -> str:
+    """ "acknowledged 3 business days late" when the stored acknowledgment was after its deadline, else ""."""
+    if rr.acknowledged_on is None or rr.ack_due_on is None:
+        return ""
+    return deadlines.ack_lateness(
+        terms=deadlines.terms_for(law),
+        calendar=calendar,
+        ack_due_on=rr.ack_due_on,
+        acknowledged_on=rr.acknowledged_on,
+    )
+
+
+def checked_receipt_date(received_on, *, sent_on: datetime.date, today: datetime.date) -> datetime.date:
+    """The agency's receipt date as entered, or a LifecycleError naming received_on."""
+    if not isinstance(received_on, datetime.date) or isinstance(received_on, datetime.datetime):
+        raise LifecycleError(
+            {"received_on": ["Give the date the agency received the request, e.g. 2026-03-12."]}
+        )
+    if received_on < sent_on:
+        raise LifecycleError({"received_on": [f"{received_on} is before it was sent ({sent_on})."]})
+    if received_on > today:
+        raise LifecycleError(
+            {"received_on": [f"{received_on} is in the future; give the day the agency received it."]}
+        )
+    return received_on

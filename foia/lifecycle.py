@@ -39,10 +39,12 @@ from django.utils import timezone
 
 from . import deadlines
 from .clocks import (
+    ack_late_text,
     agency_today,
     agency_zone,
     business_hours_end,
     calendar_for_law,
+    checked_receipt_date,
     due_reason,
     law_for,
     request_clock,
@@ -133,6 +135,9 @@ def request_mark_sent(
         law = law_for(rr)
         calendar = calendar_for_law(law)
         tz = agency_zone(rr.agency)
+        if received_on is not None:
+            today = timezone.localdate(timezone=tz)
+            checked_receipt_date(received_on, sent_on=sent_at.astimezone(tz).date(), today=today)
         try:
             receipt = deadlines.receipt(
                 sent_at,
@@ -144,7 +149,7 @@ def request_mark_sent(
                 received_on=received_on,
             )
         except deadlines.DeadlineError as error:
-            raise LifecycleError(f"received_on: {error}") from None
+            raise LifecycleError({"received_on": [str(error)]}) from None
         now = timezone.now()
         rr.status, rr.sent_at, rr.send_method, rr.sent_reference = S.SENT, sent_at, method, reference[:120]
         rr.letter_frozen_at = rr.letter_frozen_at or now
@@ -174,15 +179,13 @@ def request_record_receipt(
     *, records_request: RecordsRequest, received_on: datetime.date, actor=None
 ) -> RecordsRequest:
     """A person enters the day the agency actually received the request; the clock is counted again."""
-    if not isinstance(received_on, datetime.date):
-        raise LifecycleError("received_on: give the date the agency received the request.")
     with transaction.atomic():
         rr = _locked(records_request)
         if rr.sent_at is None:
             raise LifecycleError(f"{rr.tracking_number} has not been sent yet.")
-        sent_on = rr.sent_at.astimezone(agency_zone(rr.agency)).date()
-        if received_on < sent_on:
-            raise LifecycleError(f"received_on: {received_on} is before it was sent ({sent_on}).")
+        tz = agency_zone(rr.agency)
+        today = timezone.localdate(timezone=tz)
+        checked_receipt_date(received_on, sent_on=rr.sent_at.astimezone(tz).date(), today=today)
         law = law_for(rr)
         calendar = calendar_for_law(law)
         counted = calendar.next_business_day(received_on, include_today=True)
@@ -235,7 +238,16 @@ def _acknowledge(rr: RecordsRequest, today: datetime.date, actor, events: list) 
     """Record the acknowledgment date; where the response clock counts from it, the due date moves."""
     rr.acknowledged_on = rr.acknowledged_on or today
     law = rr.agency.law
-    if law is None or rr.paused_on or rr.received_on is None:
+    if law is None:
+        return
+    late = ack_late_text(rr, law, calendar_for_law(law))
+    if late:
+        still = ""
+        if deadlines.terms_for(law).response_from == deadlines.FROM_ACK:
+            still = "; the response is still counted from the actual acknowledgment, as the law says"
+        message = f"{late[0].upper()}{late[1:]} (acknowledgment was due {rr.ack_due_on}{still})."
+        events.append(_event(rr, RequestEventKind.NOTE, actor, message=message))
+    if rr.paused_on or rr.received_on is None:
         return
     if deadlines.terms_for(law).response_from != deadlines.FROM_ACK:
         return

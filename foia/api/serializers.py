@@ -146,8 +146,9 @@ class RecordsRequestSerializer(serializers.ModelSerializer):
         model = RecordsRequest
         fields = [
             "id", "tracking_number", "campaign", "campaign_title", "agency", "agency_name", "state", "owner",
-            "status", "send_method", "sent_at", "sent_reference", "received_on", "ack_due_on", "due_on",
-            "due_is_statutory", "due_rule", "paused_on", "fee_amount", "exemptions_cited",
+            "status", "send_method", "sent_at", "sent_reference", "received_on", "receipt_estimated",
+            "receipt_reason", "ack_due_on", "acknowledged_on", "due_on", "due_is_statutory", "due_rule",
+            "promised_on", "paused_on", "fee_amount", "exemptions_cited",
             "first_response_at", "closed_at", "followups_sent", "letter_subject", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields

@@ -229,6 +229,20 @@ def ack_deadline(*, terms: Terms, calendar: BusinessCalendar, received_on: datet
     return Deadline(due, f"acknowledge within {text} ({terms.ack_section})", True, skipped)
 
 
+def ack_lateness(
+    *, terms: Terms, calendar: BusinessCalendar, ack_due_on: datetime.date, acknowledged_on: datetime.date
+) -> str:
+    """ "acknowledged 3 business days late" when the acknowledgment came after its deadline, else ""."""
+    if acknowledged_on <= ack_due_on:
+        return ""
+    late, unit = (acknowledged_on - ack_due_on).days, "calendar"
+    business = calendar.business_days_between(ack_due_on, acknowledged_on)
+    # Counted in the law's own unit; a weekend acknowledgment after a Friday deadline stays in calendar days.
+    if terms.ack_day_type != CALENDAR and business:
+        late, unit = business, "business"
+    return f"acknowledged {late} {unit} day{'s' if late != 1 else ''} late"
+
+
 def clock(
     *,
     terms: Terms,

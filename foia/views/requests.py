@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from ..clocks import ack_late_text, calendar_for_law, law_for
 from ..csvutil import csv_response
 from ..filters import RecordsRequestFilter
 from ..forms_requests import ExtensionForm, NoteForm, StatusForm, form_refusal_text, refusal_text
@@ -127,6 +128,17 @@ def _overdue_csv(overdue, today):
     return csv_response(f"overdue-{today.isoformat()}.csv", header, rows)
 
 
+def _ack_late(records_request) -> str:
+    """ "acknowledged 3 business days late" for the Dates table, or "" (on time, not acknowledged, no law)."""
+    if records_request.acknowledged_on is None or records_request.ack_due_on is None:
+        return ""
+    try:
+        law = law_for(records_request)
+        return ack_late_text(records_request, law, calendar_for_law(law))
+    except LifecycleError:
+        return ""
+
+
 def request_detail(request, pk):
     """The request page: status, clock, timeline, and the letter and documents panels, loaded here."""
     records_request = get_object_or_404(
@@ -135,6 +147,7 @@ def request_detail(request, pk):
     today = timezone.localdate()
     _decorate([records_request], request.user, today)
     can_work = records_request.can_work
+    records_request.ack_late = _ack_late(records_request)
     status_form = StatusForm()
     status_form.fields["to_status"].choices = records_request.next_statuses
     events = (

@@ -91,6 +91,8 @@ class Command(BaseCommand):
             raise CommandError(message) from None
         for line in lines:
             self.stdout.write(line)
+        for note in self.notes:
+            self.stderr.write(f"note: {note}")
 
     def compute(
         self, law, sent_on, sent_time, via, received_on, acknowledged_on, paused_on, resumed_on, older
@@ -135,6 +137,7 @@ class Command(BaseCommand):
                 due.holidays_skipped,
             )
             skipped.update(due.holidays_skipped)
+        self.notes = self.acknowledgment_notes(law.jurisdiction, terms, calendar, clock, acknowledged_on)
         estimated = " (estimated)" if receipt.estimated else ""
         ack = "none"
         if clock.ack:
@@ -149,6 +152,29 @@ class Command(BaseCommand):
             f"rule: {rule}",
             f"skipped: {skipped_text or 'none'}",
         ]
+
+    @staticmethod
+    def acknowledgment_notes(code, terms, calendar, clock, acknowledged_on) -> list[str]:
+        """Why --acknowledged changed nothing (a one-clock law), or that the acknowledgment was late."""
+        if acknowledged_on is None:
+            return []
+        if clock.ack is None:
+            return [
+                f"{code} has one clock (no acknowledgment deadline): --acknowledged {acknowledged_on} "
+                "changes no date."
+            ]
+        notes = []
+        if not terms.two_stage:
+            notes.append(
+                f"{code} counts the response from receipt, not from the acknowledgment: --acknowledged "
+                f"{acknowledged_on} does not move the due date."
+            )
+        late = deadlines.ack_lateness(
+            terms=terms, calendar=calendar, ack_due_on=clock.ack.due_on, acknowledged_on=acknowledged_on
+        )
+        if late:
+            notes.append(f"{late} (acknowledgment was due {clock.ack.due_on}).")
+        return notes
 
     def recompute(self, code: str) -> None:
         law = Law.objects.for_jurisdiction(code)
