@@ -47,6 +47,10 @@ D = datetime.date
         ("MD", D(2028, 11, 7), False),
         # Ark. Code § 1-5-101(a)(9): Christmas Eve.
         ("AR", D(2026, 12, 24), False),
+        # AS 44.12.010 has no second Monday of October.
+        ("AK", D(2026, 10, 12), True),
+        ("AK", D(2028, 10, 9), True),
+        ("AK", D(2026, 10, 19), False),  # Alaska Day (Sunday the 18th) observed
         # Susan B. Anthony Day is commemorative in California and Wisconsin (Wis. Stat. § 118.02).
         ("CA", D(2028, 2, 15), True),
         ("WI", D(2028, 2, 15), True),
@@ -78,6 +82,6 @@ def test_hawaii_good_friday_is_skipped_by_name():
 
 def test_every_new_correction_cites_the_statute_section():
     fixes = deadlines.shipped_holiday_fixes()
-    for code in ("SC", "HI", "NY", "MD", "AR", "CA", "WI"):
+    for code in ("SC", "HI", "NY", "MD", "AR", "CA", "WI", "AK"):
         assert fixes[code], code
-        assert all("§" in citation for *_, citation in fixes[code]), code
+        assert all("§" in citation or citation.startswith("AS ") for *_, citation in fixes[code]), code
