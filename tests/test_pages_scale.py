@@ -79,7 +79,7 @@ def test_the_checklist_runs_the_same_queries_at_any_size(
     with django_assert_num_queries(2 + 3):
         page = client.get(reverse("campaign-checklist", args=[campaign.pk]))
     hand = n - n // 3  # agencies with a portal or an address; those with no contact wait for one
-    assert len(page.context["rows"]) == min(hand, 100)
+    assert len(page.context["rows"]) == min(hand, 50)
     assert page.context["page"].paginator.count == hand
 
 

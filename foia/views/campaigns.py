@@ -31,7 +31,7 @@ from ..permissions import can_work_request, role_required
 from ..sending import SendError, campaign_checklist, campaign_queue_emails, request_send_method
 from ..wording import counted
 
-CHECKLIST_PAGE_SIZE = 100
+CHECKLIST_PAGE_SIZE = 50  # each row renders a form: 50 keep the page under 300 ms at 1,500 agencies
 
 
 def can_edit_campaign(user, campaign: Campaign) -> bool:
