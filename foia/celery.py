@@ -23,6 +23,8 @@ app.conf.beat_schedule = {
     "reminders-scan": {"task": "foia.tasks.reminders.scan", "schedule": crontab(minute="*/15")},
     # Letters: release staggered emails as they come due (foia.sending.sends_release_due).
     "letters-scan-sends": {"task": "foia.tasks.letters.scan_sends", "schedule": 60.0},
+    # Crash recovery: letters and extractions left in between by a lost task are queued again (foia.reclaim).
+    "reclaim-scan": {"task": "foia.tasks.reclaim.scan", "schedule": 300.0},
 }
 
 # Soak benchmark (bench/soak.py) only: FOIA_SOAK_TICK_SECONDS > 0 adds a tick task every that many seconds.

@@ -37,6 +37,11 @@ from .queue import task_enqueue, task_enqueue_on_commit
 logger = logging.getLogger(__name__)
 
 EXTRACT_TASK = "foia.tasks.documents.extract_document"
+# The extraction task's limits: the extractor child processes and OCR have their own (extraction, OCR,
+# extraction of the OCR'd PDF); these catch a stuck task. A claim older than the hard limit belongs to a worker
+# that died.
+EXTRACT_SOFT_LIMIT = 2 * settings.FOIA_EXTRACT_TIMEOUT + settings.FOIA_OCR_TIMEOUT + 60
+EXTRACT_HARD_LIMIT = EXTRACT_SOFT_LIMIT + 60
 
 CHUNK = 1024 * 1024
 PDF = "application/pdf"
@@ -384,6 +389,7 @@ def _document_link(spool, sha256, size, mime, display, records_request, communic
                     mime_type=mime,
                     original_name=display,
                     extraction_status=status,
+                    extraction_queued_at=timezone.now() if status == ExtractionStatus.PENDING else None,
                 )
             created = True
         except IntegrityError:  # the same file stored at the same moment by someone else: use theirs
@@ -421,7 +427,12 @@ def document_extract_again(*, document_id: int) -> bool:
     updated = (
         Document.objects.filter(pk=document_id)
         .exclude(extraction_status=ExtractionStatus.NO_TEXT)
-        .update(extraction_status=ExtractionStatus.PENDING, extraction_started_at=None, extraction_error="")
+        .update(
+            extraction_status=ExtractionStatus.PENDING,
+            extraction_started_at=None,
+            extraction_queued_at=timezone.now(),
+            extraction_error="",
+        )
     )
     if updated:
         task_enqueue_on_commit(EXTRACT_TASK, document_id)
