@@ -209,3 +209,120 @@ def test_a_webhook_content_length_that_is_not_a_number_is_a_json_400(settings, d
     request._stream = UnreadableBody()
     response = inbound_email(request)
     assert response.status_code == 400 and "Content-Length" in json.loads(response.content)["error"]
+
+
+# --- Letter templates: checked on save under limits; no file-reaching tags; bounded letters ------------
+
+CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+# About 320 bytes: 36^4 x records iterations, tens of seconds in a web worker before the check had limits.
+NESTED_LOOPS = (
+    "".join(f'{{% for {v} in "{CHARS}" %}}' for v in "abcd")
+    + "{% for e in records %}{{ e }}{% endfor %}"
+    + "{% endfor %}" * 4
+)
+CAMPAIGN_FORM = {
+    "title": "Ring partnerships",
+    "slug": "",
+    "tracking_prefix": "ring",
+    "records_wanted": "Contracts with Ring LLC",
+    "requester_name": "Jane Reporter",
+    "requester_email": "jane@newsroom.example",
+    "preferred_format": "PDF by email",
+    "followup_mode": "draft",
+    "followup_every_days": "10",
+    "followup_max": "3",
+    "send_per_hour": "60",
+}
+
+
+def form_errors(response) -> str:
+    return " ".join(" ".join(errors) for errors in response.context["form"].errors.values())
+
+
+def test_a_template_with_nested_loops_is_stopped_on_save_with_a_clear_error(alice_client, monkeypatch):
+    from foia import letters
+
+    monkeypatch.setattr(letters, "TEMPLATE_CHECK_SECONDS", 1)  # the check stops it, whatever the limit
+    data = CAMPAIGN_FORM | {"body_template": NESTED_LOOPS}
+    response = alice_client.post(reverse("campaign-create"), data)
+    assert response.status_code == 200
+    assert "the template was stopped: it took longer than 1 seconds" in form_errors(response)
+    from foia.models import Campaign
+
+    assert not Campaign.objects.exists()
+
+
+def test_a_template_that_would_fill_the_memory_is_stopped_with_a_clear_error():
+    from foia.letters import LetterError, template_check
+
+    with pytest.raises(LetterError, match="Body template: .*memory"):
+        template_check(source='{{ "x"|ljust:2000000000 }}', field="Body template")
+
+
+@pytest.mark.parametrize(
+    ("source", "tag", "line"),
+    [
+        ('{% include "../x" %}', "include", 1),
+        ('Dear clerk,\n{% include "/etc/passwd" %}', "include", 2),
+        ('{% extends "letters/letter.txt" %}', "extends", 1),
+        ("Hi\n\n{% debug %}", "debug", 3),
+    ],
+)
+def test_file_reaching_tags_are_refused_with_their_line(alice_client, source, tag, line):
+    response = alice_client.post(reverse("campaign-create"), CAMPAIGN_FORM | {"body_template": source})
+    assert response.status_code == 200
+    assert f"Line {line}: {{% {tag} %}} is not allowed" in form_errors(response)
+
+
+def test_a_letter_over_the_size_limit_is_refused_with_its_size():
+    from foia.letters import LetterError, template_check
+
+    with pytest.raises(
+        LetterError, match="the letter would be 200,000 characters long; the limit is 100,000"
+    ):
+        template_check(source='{{ "x"|ljust:200000 }}', field="Body template")
+
+
+def test_a_one_megabyte_template_is_refused_with_its_size(alice_client):
+    body = "Dear clerk,\n" + "Please send the records. " * 43_000
+    response = alice_client.post(reverse("campaign-create"), CAMPAIGN_FORM | {"body_template": body})
+    assert "characters long; the limit is 50,000" in form_errors(response)
+
+
+def test_the_preview_of_a_slow_template_answers_with_the_error(alice_client, alice, monkeypatch):
+    from foia import letters
+
+    from .factories import AgencyFactory, CampaignFactory, LawFactory
+
+    monkeypatch.setattr(letters, "TEMPLATE_CHECK_SECONDS", 1)
+    LawFactory()
+    campaign = CampaignFactory(owner=alice, body_template=NESTED_LOOPS)  # saved before the check existed
+    campaign.agencies.add(AgencyFactory())
+    response = alice_client.get(reverse("letter-preview", args=[campaign.pk]) + "?agency=abc")
+    assert response.status_code == 200
+    assert "the template was stopped" in response.context["error"]
+
+
+def test_generating_with_a_slow_template_saved_earlier_refuses_before_writing_anything(alice, monkeypatch):
+    from foia import campaigns, letters
+
+    from .factories import AgencyFactory, CampaignFactory, LawFactory
+
+    monkeypatch.setattr(letters, "TEMPLATE_CHECK_SECONDS", 1)
+    LawFactory()
+    campaign = CampaignFactory(owner=alice, body_template=NESTED_LOOPS)
+    campaign.agencies.add(AgencyFactory())
+    with pytest.raises(campaigns.CampaignError) as refused:
+        campaigns.campaign_generate_requests(campaign=campaign)
+    assert "the template was stopped" in " ".join(refused.value.messages)
+    assert not campaign.requests.exists()
+
+
+def test_a_stored_letter_over_the_limit_fails_on_the_worker_with_its_size(db):
+    from foia import campaigns
+    from foia.models.request import LetterState
+
+    records_request = RecordsRequestFactory(letter_body="x" * 1_000_000, letter_state=LetterState.QUEUED)
+    assert campaigns.letter_generate(records_request_id=records_request.pk) == LetterState.FAILED
+    records_request.refresh_from_db()
+    assert "1,000,000 characters long; the limit is 100,000" in records_request.letter_error
