@@ -7,7 +7,10 @@ the beat scan (foia.tasks.reclaim.scan, every 5 minutes) queues again any row le
 FOIA_RECLAIM_AFTER_SECONDS:
 - a letter "queued" and never claimed, or "working" past its claim (the worker died while rendering);
 - a document "pending" whose extraction was queued long ago and never claimed, or claimed past the task's
-  hard limit.
+  hard limit;
+- an agency import waiting for a worker (uploaded, confirmed) long ago, or checking/writing past the import
+  task's hard limit: put back to the step it was waiting for (the write is one transaction, so a worker that
+  died inside it wrote nothing).
 Queuing again is safe because each task claims its row with a conditional UPDATE: a second message for the
 same row finds it claimed or done and does nothing. Emails are the exception by design (at most once): a
 send left "sending" becomes "probably sent" (foia.outbound.outbound_recover_stale), never sent again.
@@ -23,7 +26,8 @@ from django.db.models import Q
 
 from .campaigns import GENERATE_TASK, LETTER_CLAIM_TIMEOUT
 from .documents import EXTRACT_HARD_LIMIT, EXTRACT_TASK
-from .models import Campaign, Document, ExtractionStatus, RecordsRequest
+from .imports.runs import IMPORT_HARD_LIMIT, IMPORT_TASK
+from .models import AgencyImport, Campaign, Document, ExtractionStatus, ImportStatus, RecordsRequest
 from .models.request import LetterState
 from .queue import task_enqueue_on_commit
 
@@ -40,9 +44,14 @@ class Reclaimed:
 
     letters: list[int]
     extractions: list[int]
+    imports: list[int]
 
     def as_dict(self) -> dict:
-        return {"letters": len(self.letters), "extractions": len(self.extractions)}
+        return {
+            "letters": len(self.letters),
+            "extractions": len(self.extractions),
+            "imports": len(self.imports),
+        }
 
 
 def letters_stuck(*, now: datetime.datetime):
@@ -96,7 +105,36 @@ def work_reclaim(*, now: datetime.datetime) -> Reclaimed:
     return Reclaimed(
         letters=letters_requeue(letters_stuck(now=now), now=now),
         extractions=extractions_requeue(extractions_stuck(now=now), now=now),
+        imports=imports_reclaim(now=now),
     )
+
+
+# A running step's claim is dead after the task's hard limit; a waiting step's message is lost after this.
+IMPORT_STEPS = {  # stuck status: the status that waits for the step
+    ImportStatus.UPLOADED: ImportStatus.UPLOADED,
+    ImportStatus.CONFIRMED: ImportStatus.CONFIRMED,
+    ImportStatus.CHECKING: ImportStatus.UPLOADED,
+    ImportStatus.WRITING: ImportStatus.CONFIRMED,
+}
+
+
+def imports_reclaim(*, now: datetime.datetime) -> list[int]:
+    """Agency imports whose task was lost go back to the step they wait for, and it is queued again."""
+    waiting_since = now - reclaim_after()
+    dead_claim = now - max(reclaim_after(), datetime.timedelta(seconds=IMPORT_HARD_LIMIT + 60))
+    ids = []
+    for stuck, back_to in IMPORT_STEPS.items():
+        before = dead_claim if stuck != back_to else waiting_since
+        # claimed_at dates the last step change (upload rows have none yet: their creation counts).
+        rows = AgencyImport.objects.filter(status=stuck).filter(
+            Q(claimed_at__lt=before) | Q(claimed_at__isnull=True, created_at__lt=before)
+        )
+        found = list(rows.values_list("pk", flat=True)[:BATCH])
+        rows.filter(pk__in=found).update(status=back_to, claimed_at=now, updated_at=now)
+        ids += found
+    for pk in ids:
+        task_enqueue_on_commit(IMPORT_TASK, pk)
+    return ids
 
 
 def campaign_stuck_letters(*, campaign: Campaign, now: datetime.datetime):

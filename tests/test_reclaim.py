@@ -191,3 +191,36 @@ def test_an_extraction_claimed_by_a_dead_worker_is_queued_again_after_the_hard_l
     assert work_reclaim(now=dead).extractions == [pending_document.pk]
     assert Document.objects.get(pk=pending_document.pk).extraction_started_at is None
     assert extract_document(pending_document.pk) == ExtractionStatus.DONE
+
+
+# --- Agency imports -----------------------------------------------------------------------------------------
+
+
+def test_agency_imports_left_checking_or_writing_by_a_dead_worker_go_back_a_step_and_run_once(
+    alice_client, sent_tasks, django_capture_on_commit_callbacks
+):
+    from foia.imports.runs import IMPORT_HARD_LIMIT, IMPORT_TASK, agency_import_process
+    from foia.models import Agency, AgencyImport, ImportStatus
+
+    from .test_agency_views import big_csv, confirm, last_import, upload
+
+    upload(alice_client, big_csv(5))
+    checked = last_import()
+    confirm(alice_client, checked)  # small: written at once
+    upload(alice_client, big_csv(3), name="other.csv")
+    waiting = last_import()
+    claimed_at = timezone.now()
+    # A worker claimed the write (CONFIRMED -> WRITING), then died: its transaction wrote nothing.
+    AgencyImport.objects.filter(pk=waiting.pk).update(status=ImportStatus.WRITING, claimed_at=claimed_at)
+    sent_tasks.clear()
+
+    assert work_reclaim(now=claimed_at + LATER).imports == []  # the write may still be running
+    dead = claimed_at + datetime.timedelta(seconds=IMPORT_HARD_LIMIT + 120)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert work_reclaim(now=dead).imports == [waiting.pk]
+    assert sent_tasks == [(IMPORT_TASK, (waiting.pk,))]
+    assert AgencyImport.objects.get(pk=waiting.pk).status == ImportStatus.CONFIRMED
+    assert agency_import_process(import_id=waiting.pk) == "done"
+    assert agency_import_process(import_id=waiting.pk) == "nothing to do (done)"  # the duplicate message
+    assert Agency.objects.count() == 5  # the three were in the first file too: nothing doubled
+    assert AgencyImport.objects.get(pk=checked.pk).status == ImportStatus.DONE
