@@ -18,6 +18,7 @@ from foia.models import Communication, Document, RequestDocument, Status
 from foia.views.mail import inbound_email
 
 from .factories import RecordsRequestFactory, eml_bytes
+from .test_campaign_views import FORM as CAMPAIGN_FORM
 
 WEBHOOK_SECRET = "bad-input-webhook-secret"
 
@@ -220,19 +221,6 @@ NESTED_LOOPS = (
     + "{% for e in records %}{{ e }}{% endfor %}"
     + "{% endfor %}" * 4
 )
-CAMPAIGN_FORM = {
-    "title": "Ring partnerships",
-    "slug": "",
-    "tracking_prefix": "ring",
-    "records_wanted": "Contracts with Ring LLC",
-    "requester_name": "Jane Reporter",
-    "requester_email": "jane@newsroom.example",
-    "preferred_format": "PDF by email",
-    "followup_mode": "draft",
-    "followup_every_days": "10",
-    "followup_max": "3",
-    "send_per_hour": "60",
-}
 
 
 def form_errors(response) -> str:

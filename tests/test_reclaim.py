@@ -17,19 +17,11 @@ from foia.models import Document, ExtractionStatus, RecordsRequest
 from foia.models.request import LetterState
 from foia.reclaim import campaign_letters_retry, work_reclaim
 
-from .factories import AgencyFactory, CampaignFactory, LawFactory, RecordsRequestFactory, pdf_bytes
+from .factories import RecordsRequestFactory, pdf_bytes
+from .test_campaign_views import campaign as two_agency_campaign
 
+campaign = two_agency_campaign  # the fixture: Alice's campaign of two agencies
 LATER = datetime.timedelta(minutes=11)  # past FOIA_RECLAIM_AFTER_SECONDS (10 minutes)
-
-
-@pytest.fixture
-def campaign(alice):
-    LawFactory()
-    campaign = CampaignFactory(owner=alice, tracking_prefix="RING", slug="ring")
-    campaign.agencies.add(
-        AgencyFactory(name="Auburn Hills Police Department"), AgencyFactory(name="Zeeland PD")
-    )
-    return campaign
 
 
 @pytest.fixture
