@@ -38,8 +38,7 @@ logger = logging.getLogger(__name__)
 
 EXTRACT_TASK = "foia.tasks.documents.extract_document"
 # The extraction task's limits: the extractor child processes and OCR have their own (extraction, OCR,
-# extraction of the OCR'd PDF); these catch a stuck task. A claim older than the hard limit belongs to a worker
-# that died.
+# extraction of the OCR'd PDF); these catch a stuck task. A claim older than the hard limit: a dead worker.
 EXTRACT_SOFT_LIMIT = 2 * settings.FOIA_EXTRACT_TIMEOUT + settings.FOIA_OCR_TIMEOUT + 60
 EXTRACT_HARD_LIMIT = EXTRACT_SOFT_LIMIT + 60
 
@@ -286,7 +285,7 @@ def document_store_unsorted(*, fileobj: IO[bytes], name: str, communication) -> 
     its text is extracted (OCR waits until a person files the message). FileRejected says why not."""
     display = filename_clean(name)
     limit = settings.FOIA_MAX_UPLOAD_BYTES
-    budget = _Budget(entries=settings.FOIA_ZIP_MAX_ENTRIES, bytes=settings.FOIA_ZIP_MAX_TOTAL_BYTES)
+    budget = ZipBudget(entries=settings.FOIA_ZIP_MAX_ENTRIES, bytes=settings.FOIA_ZIP_MAX_TOTAL_BYTES)
     result = StoreResult()
     try:
         spool, sha256, size = _spool(fileobj, limit)

@@ -313,7 +313,11 @@ def _unsorted_filed(communication: Communication) -> None:
     MessageAttachment.objects.filter(communication=communication).delete()
     waiting = Document.objects.filter(pk__in=document_ids, extraction_status=ExtractionStatus.NEEDS_OCR)
     queued = list(waiting.values_list("pk", flat=True))
-    waiting.update(extraction_status=ExtractionStatus.PENDING, extraction_started_at=None)
+    waiting.update(
+        extraction_status=ExtractionStatus.PENDING,
+        extraction_started_at=None,
+        extraction_queued_at=timezone.now(),
+    )
     for document_id in queued:
         task_enqueue_on_commit(EXTRACT_TASK, document_id)
 
