@@ -6,11 +6,13 @@ import datetime
 import logging
 import secrets
 import shutil
+import time
 import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from typing import IO
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -19,8 +21,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .letters import (
+    LETTER_MAX_CHARS,
     LetterError,
     letter_compose,
+    letter_compose_bounded,
     letter_html,
     pdf_from_html,
     requester_limit_warning,
@@ -33,9 +37,13 @@ from .wording import counted
 
 logger = logging.getLogger(__name__)
 
+# The PDF task's limits (seconds): a letter is at most LETTER_MAX_CHARS, which renders in well under this.
+LETTER_PDF_SOFT_LIMIT, LETTER_PDF_HARD_LIMIT = 120, 150
 # A rendering claimed longer ago than this is presumed lost (worker killed) and may be taken over.
 LETTER_CLAIM_TIMEOUT = datetime.timedelta(minutes=10)
 MAX_LISTED = 12
+# Writing a campaign's letters (in the web request) stops past this; one letter was checked under limits.
+GENERATE_MAX_SECONDS = 60
 
 GENERATE_TASK = "foia.tasks.letters.generate_letter"
 
@@ -78,6 +86,20 @@ def campaign_problems(*, campaign: Campaign, agencies: list[Agency], laws: dict[
                 template_check(source=source, field=field)
             except LetterError as exc:
                 problems.append(str(exc))
+    first = next((agency for agency in agencies if agency.state in laws), None)
+    if first is not None and not problems:
+        # The real data (the campaign's own records list, say) under the limits, before any letter is written.
+        try:
+            letter_compose_bounded(
+                campaign=campaign,
+                agency=first,
+                law=laws[first.state],
+                tracking_number=f"{campaign.tracking_prefix}-0000",
+                reply_address="records+check@newsroom.example",
+                today=timezone.localdate(),
+            )
+        except LetterError as exc:
+            problems.append(f"{first.name} ({first.state}): {exc}")
     no_law = sorted({a.state for a in agencies if a.state not in laws})
     if no_law:
         problems.append(
@@ -144,7 +166,11 @@ def campaign_generate_requests(
         existing = {r.agency_id: r for r in locked.requests.all()}
         created, changed, errors, stale = [], [], [], []
         number = locked.tracking_next
+        started = time.monotonic()
         for agency in agencies:
+            if time.monotonic() - started > GENERATE_MAX_SECONDS:
+                too_long = f"Writing the letters took longer than {GENERATE_MAX_SECONDS} seconds"
+                raise CampaignError([f"{too_long}; simplify the templates."])
             records_request = existing.get(agency.pk)
             if records_request is None:
                 records_request = RecordsRequest(
@@ -243,8 +269,9 @@ def campaign_queue_letters(*, campaign: Campaign, enqueue: bool = True) -> list[
         letter_state__in=[LetterState.NONE, LetterState.FAILED], letter_body__gt=""
     ).values_list("pk", flat=True)
     ids = list(pending)
+    # letter_claimed_at also dates the queueing: a letter queued long ago and never claimed lost its task.
     RecordsRequest.objects.filter(pk__in=ids, letter_state__in=[LetterState.NONE, LetterState.FAILED]).update(
-        letter_state=LetterState.QUEUED, letter_error=""
+        letter_state=LetterState.QUEUED, letter_error="", letter_claimed_at=timezone.now()
     )
     if enqueue:
         for pk in ids:
@@ -258,7 +285,7 @@ def letter_queue_pdf(*, records_request_id: int) -> bool:
         pk=records_request_id,
         letter_state__in=[LetterState.NONE, LetterState.FAILED, LetterState.READY],
         letter_body__gt="",
-    ).update(letter_state=LetterState.QUEUED, letter_error="")
+    ).update(letter_state=LetterState.QUEUED, letter_error="", letter_claimed_at=timezone.now())
     if queued:
         task_enqueue_on_commit(GENERATE_TASK, records_request_id)
     return bool(queued)
@@ -288,6 +315,11 @@ def letter_generate(*, records_request_id: int) -> str:
     claimed = RecordsRequest.objects.filter(
         pk=records_request_id, letter_state=LetterState.WORKING, letter_claimed_at=now
     )
+    if len(records_request.letter_body) > LETTER_MAX_CHARS:  # written by an older version, or by hand
+        size = f"{len(records_request.letter_body):,}"
+        error = f"The letter is {size} characters long; the limit is {LETTER_MAX_CHARS:,}. Shorten it."
+        claimed.update(letter_state=LetterState.FAILED, letter_error=error)
+        return LetterState.FAILED
     try:
         pdf = pdf_from_html(
             letter_html(subject=records_request.letter_subject, text=records_request.letter_body)
@@ -296,6 +328,10 @@ def letter_generate(*, records_request_id: int) -> str:
         name = field.storage.save(
             field.field.generate_filename(records_request, pdf_filename(records_request)), ContentFile(pdf)
         )
+    except SoftTimeLimitExceeded:
+        error = f"Rendering the PDF took longer than {LETTER_PDF_SOFT_LIMIT} seconds and was stopped."
+        claimed.update(letter_state=LetterState.FAILED, letter_error=error)
+        return LetterState.FAILED
     except Exception as exc:
         logger.exception("letter %s failed", records_request.tracking_number)
         claimed.update(letter_state=LetterState.FAILED, letter_error=f"{type(exc).__name__}: {exc}"[:2000])

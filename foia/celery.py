@@ -25,6 +25,8 @@ app.conf.beat_schedule = {
     "letters-scan-sends": {"task": "foia.tasks.letters.scan_sends", "schedule": 60.0},
     # Bulk actions: runs whose task was lost or whose worker died are queued again (foia.bulk).
     "bulk-scan": {"task": "foia.tasks.bulk.scan", "schedule": crontab(minute="*/5")},
+    # Crash recovery: letters and extractions left in between by a lost task are queued again (foia.reclaim).
+    "reclaim-scan": {"task": "foia.tasks.reclaim.scan", "schedule": 300.0},
 }
 
 # Soak benchmark (bench/soak.py) only: FOIA_SOAK_TICK_SECONDS > 0 adds a tick task every that many seconds.

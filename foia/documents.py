@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -12,7 +13,6 @@ import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import IO
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .archives import ZipBudget, ZipRefused, zip_expand
 from .models import (
     Document,
     DocumentKind,
@@ -36,6 +37,10 @@ from .queue import task_enqueue, task_enqueue_on_commit
 logger = logging.getLogger(__name__)
 
 EXTRACT_TASK = "foia.tasks.documents.extract_document"
+# The extraction task's limits: the extractor child processes and OCR have their own (extraction, OCR,
+# extraction of the OCR'd PDF); these catch a stuck task. A claim older than the hard limit: a dead worker.
+EXTRACT_SOFT_LIMIT = 2 * settings.FOIA_EXTRACT_TIMEOUT + settings.FOIA_OCR_TIMEOUT + 60
+EXTRACT_HARD_LIMIT = EXTRACT_SOFT_LIMIT + 60
 
 CHUNK = 1024 * 1024
 PDF = "application/pdf"
@@ -101,14 +106,6 @@ class StoreResult:
     links: list[RequestDocument] = field(default_factory=list)
     rejected: list[FileRejected] = field(default_factory=list)
     new_documents: int = 0
-
-
-@dataclass
-class _Budget:
-    """Limits shared by a zip and every zip nested in it, so nesting cannot multiply them."""
-
-    entries: int
-    bytes: int
 
 
 def filename_clean(name: str) -> str:
@@ -248,8 +245,6 @@ def _spool(fileobj: IO[bytes], limit: int) -> tuple[IO[bytes], str, int]:
 def _declared_size(fileobj) -> int | None:
     size = getattr(fileobj, "size", None)
     if size is None and hasattr(fileobj, "fileno"):
-        import os
-
         try:
             size = os.fstat(fileobj.fileno()).st_size
         except (OSError, ValueError, AttributeError):
@@ -272,7 +267,7 @@ def document_store(
     if declared is not None and declared > limit:
         # Refused from its size alone: a 2 GB upload is never read.
         raise FileRejected(f"larger than the limit of {limit:,} bytes", display)
-    budget = _Budget(entries=settings.FOIA_ZIP_MAX_ENTRIES, bytes=settings.FOIA_ZIP_MAX_TOTAL_BYTES)
+    budget = ZipBudget(entries=settings.FOIA_ZIP_MAX_ENTRIES, bytes=settings.FOIA_ZIP_MAX_TOTAL_BYTES)
     result = StoreResult()
     try:
         spool, sha256, size = _spool(fileobj, limit)
@@ -290,7 +285,7 @@ def document_store_unsorted(*, fileobj: IO[bytes], name: str, communication) -> 
     its text is extracted (OCR waits until a person files the message). FileRejected says why not."""
     display = filename_clean(name)
     limit = settings.FOIA_MAX_UPLOAD_BYTES
-    budget = _Budget(entries=settings.FOIA_ZIP_MAX_ENTRIES, bytes=settings.FOIA_ZIP_MAX_TOTAL_BYTES)
+    budget = ZipBudget(entries=settings.FOIA_ZIP_MAX_ENTRIES, bytes=settings.FOIA_ZIP_MAX_TOTAL_BYTES)
     result = StoreResult()
     try:
         spool, sha256, size = _spool(fileobj, limit)
@@ -328,7 +323,13 @@ def _store_spooled(
         raise FileRejected(exc.reason, display) from None
     members = []
     if mime == ZIP:  # expanded every time, so each request it arrives on gets its entries linked
-        members = _zip_expand(spool.name, display, depth, budget)  # raises for a bomb or a path escape
+        try:  # refused as a whole (nothing stored) for a bomb, an escape, too deep nesting, damage
+            members = [
+                (f"{display}/{filename_clean(name)}"[-250:], handle)
+                for name, handle in zip_expand(spool.name, depth=depth, budget=budget)
+            ]
+        except ZipRefused as exc:
+            raise FileRejected(str(exc), display) from None
     try:
         with transaction.atomic():
             link, created = _document_link(
@@ -387,6 +388,7 @@ def _document_link(spool, sha256, size, mime, display, records_request, communic
                     mime_type=mime,
                     original_name=display,
                     extraction_status=status,
+                    extraction_queued_at=timezone.now() if status == ExtractionStatus.PENDING else None,
                 )
             created = True
         except IntegrityError:  # the same file stored at the same moment by someone else: use theirs
@@ -424,77 +426,16 @@ def document_extract_again(*, document_id: int) -> bool:
     updated = (
         Document.objects.filter(pk=document_id)
         .exclude(extraction_status=ExtractionStatus.NO_TEXT)
-        .update(extraction_status=ExtractionStatus.PENDING, extraction_started_at=None, extraction_error="")
+        .update(
+            extraction_status=ExtractionStatus.PENDING,
+            extraction_started_at=None,
+            extraction_queued_at=timezone.now(),
+            extraction_error="",
+        )
     )
     if updated:
         task_enqueue_on_commit(EXTRACT_TASK, document_id)
     return bool(updated)
-
-
-def _zip_expand(path: str, display: str, depth: int, budget: _Budget) -> list[tuple[str, IO[bytes]]]:
-    """Entries of a zip in temporary files, or FileRejected for a bomb, an escape or too deep nesting."""
-    if depth >= settings.FOIA_ZIP_MAX_DEPTH + 1:
-        raise FileRejected(f"zip nested more than {settings.FOIA_ZIP_MAX_DEPTH} levels deep", display)
-    members: list[tuple[str, IO[bytes]]] = []
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = [info for info in archive.infolist() if not info.is_dir()]
-            _zip_check_headers(infos, display, budget)
-            for info in infos:
-                if info.flag_bits & 0x1:
-                    raise FileRejected(f"zip entry {info.filename!r} is encrypted", display)
-                member = _zip_read(archive, info, display, budget)
-                members.append((f"{display}/{filename_clean(info.filename)}"[-250:], member))
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
-        for _, handle in members:
-            handle.close()
-        raise FileRejected(f"damaged zip archive ({exc})", display) from None
-    except FileRejected:
-        for _, handle in members:
-            handle.close()
-        raise
-    return members
-
-
-def _zip_check_headers(infos, display: str, budget: _Budget) -> None:
-    """Refuse before decompressing anything: too many entries, paths outside, declared sizes too large."""
-    budget.entries -= len(infos)
-    if budget.entries < 0:
-        raise FileRejected(f"zip has too many entries (limit {settings.FOIA_ZIP_MAX_ENTRIES})", display)
-    for info in infos:
-        name = info.filename.replace("\\", "/")
-        if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in PurePosixPath(name).parts:
-            raise FileRejected(f"zip entry {info.filename!r} points outside the archive", display)
-        if info.file_size > settings.FOIA_MAX_UPLOAD_BYTES:
-            raise FileRejected(f"zip entry {info.filename!r} is larger than the per-file limit", display)
-        if (
-            info.file_size > CHUNK
-            and info.file_size > max(info.compress_size, 1) * settings.FOIA_ZIP_MAX_RATIO
-        ):
-            raise FileRejected(f"zip entry {info.filename!r} expands suspiciously (a zip bomb?)", display)
-    if sum(info.file_size for info in infos) > budget.bytes:
-        raise FileRejected(f"zip expands to more than {settings.FOIA_ZIP_MAX_TOTAL_BYTES:,} bytes", display)
-
-
-def _zip_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str, budget: _Budget) -> IO[bytes]:
-    """One entry into a temporary file, counting real bytes: headers can lie about sizes."""
-    allowed = min(settings.FOIA_MAX_UPLOAD_BYTES, max(info.compress_size, 1) * settings.FOIA_ZIP_MAX_RATIO)
-    allowed = max(allowed, min(CHUNK, settings.FOIA_MAX_UPLOAD_BYTES))
-    handle = tempfile.NamedTemporaryFile(prefix="foia-zip-", suffix=".bin")  # noqa: SIM115
-    written = 0
-    with archive.open(info) as source:
-        while chunk := source.read(CHUNK):
-            written += len(chunk)
-            budget.bytes -= len(chunk)
-            if written > allowed or budget.bytes < 0:
-                handle.close()
-                raise FileRejected(
-                    f"zip entry {info.filename!r} expands beyond the limits (a zip bomb?)", display
-                )
-            handle.write(chunk)
-    handle.flush()
-    handle.seek(0)
-    return handle
 
 
 def document_set_kind(*, document: Document, kind: str) -> Document:

@@ -57,11 +57,31 @@ def _parts(text: str) -> list[str]:
     return [part for part in parts if part.strip()] or [""]
 
 
+# Linear-time on hostile markup: a tag is matched up to the next "<" or ">", never across the rest of the text
+# (the former `<[^>]*>` and `<script.*?</script>` rescanned to the end from every unclosed "<": quadratic).
+BLOCK_OPEN = re.compile(r"(?i)<(script|style)\b")
+LINE_BREAK_TAG = re.compile(r"(?i)<\s*(br|/p|/div|/tr|/li|/h\d)\b[^<>]*>")
+ANY_TAG = re.compile(r"<[^<>]*>")
+
+
+def _drop_blocks(markup: str) -> str:
+    """Markup without <script>/<style> blocks; an unclosed one drops the rest. One pass, left to right."""
+    lowered, kept, position = markup.lower(), [], 0
+    while opened := BLOCK_OPEN.search(markup, position):
+        kept.append(markup[position : opened.start()])
+        closing = lowered.find(f"</{opened.group(1).lower()}", opened.end())
+        if closing == -1:
+            return " ".join(kept)
+        end = lowered.find(">", closing)
+        position = len(markup) if end == -1 else end + 1
+    kept.append(markup[position:])
+    return " ".join(kept)
+
+
 def html_to_text(markup: str) -> str:
     """Readable text from an HTML email body: tags dropped, entities decoded, scripts and styles removed."""
-    markup = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", markup)
-    markup = re.sub(r"(?i)<\s*(br|/p|/div|/tr|/li|/h\d)\b[^>]*>", "\n", markup)
-    text = html.unescape(re.sub(r"(?s)<[^>]*>", " ", markup))
+    markup = LINE_BREAK_TAG.sub("\n", _drop_blocks(markup))
+    text = html.unescape(ANY_TAG.sub(" ", markup))
     return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
 

@@ -2,9 +2,11 @@
 
 Pure apart from reading rows: nothing here writes to the database. Campaign overrides are rendered by a
 dedicated template Engine that turns an unknown variable into an error (never a silently blank field) and
-reports syntax errors with their line. PDFs are rendered by WeasyPrint with a URL fetcher that allows only
-data: URLs and the project's own static files, so a letter naming file:///etc/passwd or http://… fetches
-nothing.
+reports syntax errors with their line. A template is a person's code: it may not reach files ({% include %},
+{% extends %}, {% debug %}), it is checked and previewed in a forked child under time, memory and output
+limits (foia/bounded.py), and a letter longer than LETTER_MAX_CHARS is refused with its size. PDFs are
+rendered by WeasyPrint with a URL fetcher that allows only data: URLs and the project's own static files, so
+a letter naming file:///etc/passwd or http://… fetches nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.template import Context, Engine, TemplateSyntaxError
+from django.template.base import Lexer, TokenType
 from django.utils import timezone
+
+from .bounded import BoundExceeded, run_bounded
 
 logger = logging.getLogger(__name__)
 # WeasyPrint logs every rendering step at INFO; hundreds of letters would drown the worker log.
@@ -33,6 +38,15 @@ FRAME_TEMPLATE = "letters/letter.txt"
 HTML_TEMPLATE = "letters/letter.html"
 # Letters refer to static files under this base; the fetcher maps it to files on disk, never the network.
 STATIC_BASE = "https://static.foia.invalid/"
+# A template's source, and a letter (subject or text), may be at most this long: a 1 MB letter took 51 s to
+# render as a PDF, and no real letter comes near.
+TEMPLATE_MAX_CHARS = 50_000
+LETTER_MAX_CHARS = 100_000
+# Checking or previewing a template: at most this long and this much memory, in a forked child.
+TEMPLATE_CHECK_SECONDS = 5
+TEMPLATE_CHECK_MEMORY_MB = 256
+# Tags that reach the filesystem or dump the process's state: never in a person's template.
+FORBIDDEN_TAGS = {"include", "extends", "debug"}
 _INVALID = "\x00INVALID:%s\x00"
 _INVALID_RE = re.compile("\x00INVALID:(.*?)\x00", re.S)
 
@@ -60,6 +74,13 @@ class LetterError(Exception):
         where = f"{field}, line {line}: " if field and line else (f"{field}: " if field else "")
         super().__init__(f"{where}{message}")
 
+    def __reduce__(self):  # keeps field and line across the fork (foia.bounded pickles it)
+        return (_letter_error, (self.message, self.field, self.line))
+
+
+def _letter_error(message: str, field: str, line: int | None) -> LetterError:
+    return LetterError(message, field=field, line=line)
+
 
 @dataclass(frozen=True)
 class RenderedLetter:
@@ -85,9 +106,29 @@ def letter_engine() -> Engine:
     return _engine
 
 
+def _refuse_file_tags(source: str, field: str) -> None:
+    """{% include %}, {% extends %} and {% debug %} read files or dump state: refused with their line."""
+    if len(source) > TEMPLATE_MAX_CHARS:
+        raise LetterError(
+            f"the template is {len(source):,} characters long; the limit is {TEMPLATE_MAX_CHARS:,}",
+            field=field,
+        )
+    for token in Lexer(source).tokenize():
+        name = token.contents.split(" ", 1)[0] if token.token_type == TokenType.BLOCK else ""
+        if name in FORBIDDEN_TAGS:
+            raise LetterError(
+                f"{{% {name} %}} is not allowed in a letter template (it would read other files)"
+                if name != "debug"
+                else "{% debug %} is not allowed in a letter template",
+                field=field,
+                line=token.lineno,
+            )
+
+
 @functools.lru_cache(maxsize=64)
 def _compile(source: str, field: str):
     """A compiled template, cached: 1,500 letters compile their two templates once, not 3,000 times."""
+    _refuse_file_tags(source, field)
     try:
         return letter_engine().from_string(source)
     except TemplateSyntaxError as exc:
@@ -102,8 +143,17 @@ def _render(template, context: dict, *, field: str, source: str) -> str:
         output = template.render(Context(context, autoescape=False))
     except LetterError:
         raise
+    except MemoryError:
+        raise LetterError(
+            "the template needs too much memory (a very long repeated value?)", field=field
+        ) from None
     except Exception as exc:  # a failing lookup inside the template (e.g. a filter on a bad value)
         raise LetterError(f"{type(exc).__name__}: {exc}", field=field) from None
+    if len(output) > LETTER_MAX_CHARS:
+        raise LetterError(
+            f"the letter would be {len(output):,} characters long; the limit is {LETTER_MAX_CHARS:,}",
+            field=field,
+        )
     match = _INVALID_RE.search(output)
     if match:
         name = match.group(1) or "(empty)"
@@ -123,9 +173,22 @@ def _line_of(source: str, name: str) -> int | None:
     return None
 
 
-def template_check(*, source: str, field: str) -> None:
-    """Compile and render a campaign template against sample data; raises LetterError on any error."""
-    _render(_compile(source, field), sample_context(), field=field, source=source)
+def template_check(*, source: str, field: str, context: dict | None = None) -> None:
+    """Compile and render a template against sample (or given) data under limits; LetterError on any error."""
+    _refuse_file_tags(source, field)  # at once, without a fork, for the common mistakes
+    context = context if context is not None else sample_context()
+    bounded(lambda: _render(_compile(source, field), context, field=field, source=source), field=field)
+
+
+def bounded(fn, *, field: str):
+    """fn() in a forked child under the template limits; LetterError naming `field` when it goes past them."""
+    try:
+        return run_bounded(fn, seconds=TEMPLATE_CHECK_SECONDS, memory_mb=TEMPLATE_CHECK_MEMORY_MB)
+    except BoundExceeded as exc:
+        raise LetterError(
+            f"the template was stopped: {exc} (loops inside loops, or a very long repeated value?)",
+            field=field,
+        ) from None
 
 
 def _source(name: str) -> str:
@@ -257,6 +320,11 @@ def letter_compose(
     text = frame.render(Context({**context, "subject": subject, "body": body.strip()}, autoescape=False))
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     return RenderedLetter(subject=subject, text=text, html=letter_html(subject=subject, text=text))
+
+
+def letter_compose_bounded(**kwargs) -> RenderedLetter:
+    """letter_compose in a forked child under the template limits (previews, and before generating)."""
+    return bounded(lambda: letter_compose(**kwargs), field="Letter")
 
 
 def letter_render(*, records_request, today: datetime.date | None = None) -> RenderedLetter:

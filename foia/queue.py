@@ -9,10 +9,27 @@ commits costs a log line, never a 500; the periodic scans find the row and queue
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+# Names of tasks the broker refused while a `refusals_watch()` block runs (a view tells the person).
+_refused: ContextVar[list[str] | None] = ContextVar("foia_queue_refused", default=None)
+
+
+@contextmanager
+def refusals_watch() -> Iterator[list[str]]:
+    """Collect the tasks the broker refused inside this block (after-commit ones included, if they ran)."""
+    refused: list[str] = []
+    token = _refused.set(refused)
+    try:
+        yield refused
+    finally:
+        _refused.reset(token)
 
 
 def task_enqueue(name: str, *args, countdown: float | None = None) -> bool:
@@ -23,6 +40,9 @@ def task_enqueue(name: str, *args, countdown: float | None = None) -> bool:
         app.send_task(name, args=args, countdown=max(0, round(countdown)) if countdown else None)
     except Exception:  # kombu OperationalError, a refused socket, a timeout: the scans will retry
         logger.exception("could not queue %s%r; the periodic scan will pick it up", name, args)
+        watching = _refused.get()
+        if watching is not None:
+            watching.append(name)
         return False
     return True
 

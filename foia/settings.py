@@ -232,6 +232,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Tasks stay far shorter than this; a task not acknowledged by then is delivered again.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Every task stops at these limits (seconds) unless it sets its own: the soft one raises inside the task
+# (which records the failure on its row), the hard one kills the pool process (the reclaim scan finds the
+# row). Heavy tasks set their own: letter PDF 120/150, extraction FOIA_EXTRACT_TIMEOUT + 60/120, send 120/180.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=10)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=15)
+if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_TASK_TIME_LIMIT={CELERY_TASK_TIME_LIMIT} must be above "
+        f"CELERY_TASK_SOFT_TIME_LIMIT={CELERY_TASK_SOFT_TIME_LIMIT}."
+    )
+# A row left queued or in progress (letter, extraction, import) this long with no live task is queued again by
+# the reclaim scan (foia/reclaim.py, every 5 minutes). Above every task's hard limit.
+FOIA_RECLAIM_AFTER_SECONDS = env_int("FOIA_RECLAIM_AFTER_SECONDS", 600, minimum=300)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

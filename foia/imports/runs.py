@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 # Files with at least this many lines are checked and written by a worker while the page shows progress.
 BACKGROUND_IMPORT_ROWS = 2000
 PROGRESS_EVERY = 500  # rows between progress writes while a worker reads the file
+IMPORT_TASK = "foia.tasks.agencies.process_import"
+# The import task's limits (seconds): 100,000 rows are checked or written well within them.
+IMPORT_SOFT_LIMIT, IMPORT_HARD_LIMIT = 1500, 1560
 # An upload checked but never confirmed is deleted (row and file) after this long.
 ABANDONED_AFTER = datetime.timedelta(days=1)
 
@@ -47,7 +50,7 @@ def campaign_refusal(*, user, campaign: Campaign | None = None, new_campaign: st
 
 def _queue(import_id: int) -> None:
     """Hand the next step to a worker once the row is committed (by task name: no import circle)."""
-    task_enqueue_on_commit("foia.tasks.agencies.process_import", import_id)
+    task_enqueue_on_commit(IMPORT_TASK, import_id)
 
 
 def _discard_abandoned(owner) -> None:

@@ -37,6 +37,9 @@ class Document(models.Model):
     extraction_error = models.TextField(blank=True)
     # Set when a worker claims the extraction; a stale value lets a crashed run be claimed again.
     extraction_started_at = models.DateTimeField(null=True, blank=True)
+    # When its extraction task was last queued: a pending row queued long ago and never claimed lost its task
+    # (broker down, worker killed) and is queued again by the reclaim scan (foia/reclaim.py).
+    extraction_queued_at = models.DateTimeField(null=True, blank=True)
     page_count = models.PositiveIntegerField(null=True, blank=True)
     # Set when OCR made the text: how many pages it read and Tesseract's mean word confidence (0-100).
     ocr_pages = models.PositiveIntegerField(null=True, blank=True)

@@ -9,12 +9,10 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-logger = logging.getLogger(__name__)
+from foia.documents import EXTRACT_HARD_LIMIT as HARD_LIMIT
+from foia.documents import EXTRACT_SOFT_LIMIT as SOFT_LIMIT
 
-# The extractor child processes and OCR have their own limits (extraction, OCR, extraction of the OCR'd
-# PDF); these only catch a stuck task.
-SOFT_LIMIT = 2 * settings.FOIA_EXTRACT_TIMEOUT + settings.FOIA_OCR_TIMEOUT + 60
-HARD_LIMIT = SOFT_LIMIT + 60
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="foia.tasks.documents.extract_document", soft_time_limit=SOFT_LIMIT, time_limit=HARD_LIMIT)

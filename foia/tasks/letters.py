@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.signals import worker_init
 from django.utils import timezone
 
-from foia.campaigns import letter_generate
+from foia.campaigns import LETTER_PDF_HARD_LIMIT, LETTER_PDF_SOFT_LIMIT, letter_generate
 from foia.outbound import SEND_MAX_RETRIES, outbound_enqueue, outbound_recover_stale
 from foia.sending import sends_release_due, sends_repair_unmarked
 
@@ -15,7 +15,11 @@ from .outbound import send_with_retries
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="foia.tasks.letters.generate_letter")
+@shared_task(
+    name="foia.tasks.letters.generate_letter",
+    soft_time_limit=LETTER_PDF_SOFT_LIMIT,
+    time_limit=LETTER_PDF_HARD_LIMIT,
+)
 def generate_letter(request_id: int) -> str:
     """Render and store one letter's PDF; a redelivered task finds it claimed or done and does nothing."""
     return letter_generate(records_request_id=request_id)

@@ -28,10 +28,16 @@ from ..forms_campaigns import CampaignForm, MarkSentForm
 from ..letters import requester_limit_warning
 from ..models import Agency, Campaign, Communication, Law, RecordsRequest, Role, Status
 from ..permissions import can_work_request, role_required
+from ..queue import refusals_watch
+from ..reclaim import campaign_letters_retry, campaign_stuck_letters
 from ..sending import SendError, campaign_checklist, campaign_queue_emails, request_send_method
 from ..wording import counted
 
 CHECKLIST_PAGE_SIZE = 50  # each row renders a form: 50 keep the page under 300 ms at 1,500 agencies
+QUEUE_DOWN = (
+    "The task queue could not be reached: {n} PDFs are saved as queued and start on their own within a few "
+    "minutes of it coming back (or use “Retry stuck and failed letters”)."
+)
 
 
 def can_edit_campaign(user, campaign: Campaign) -> bool:
@@ -115,7 +121,9 @@ def _live_context(request, campaign: Campaign) -> dict:
         "page": Paginator(requests, 100).get_page(request.GET.get("page")),
         "progress": progress,
         "poll": poll,
-        "failed": campaign.requests.filter(letter_state="failed").select_related("agency")[:20],
+        "failed": campaign_stuck_letters(campaign=campaign, now=timezone.now())
+        .select_related("agency")
+        .order_by("tracking_number")[:20],
         "n_checklist": campaign_checklist(campaign=campaign).count(),
         "sends": sends,
         "n_email_ready": campaign.requests.filter(
@@ -198,7 +206,7 @@ def campaign_generate(request, pk):
     """Write every draft letter (all or nothing), then queue one PDF task per letter."""
     campaign = _editable(request, pk)
     try:
-        with transaction.atomic():
+        with refusals_watch() as refused, transaction.atomic():
             changed = campaign_generate_requests(campaign=campaign, actor=request.user)
             ids = campaign_queue_letters(campaign=campaign)
     except CampaignError as error:
@@ -209,9 +217,27 @@ def campaign_generate(request, pk):
         request,
         f"{counted(len(changed), 'letter')} written or updated; {counted(len(ids), 'PDF')} being generated.",
     )
+    if refused:
+        messages.warning(request, QUEUE_DOWN.format(n=len(refused)))
     warning = campaign_contact_warning(campaign=campaign)
     if warning:
         messages.warning(request, warning)
+    return redirect("campaign-detail", pk=campaign.pk)
+
+
+@require_POST
+@role_required(Role.REPORTER)
+def campaign_retry_letters(request, pk):
+    """Queue again the letters that failed or are stuck in between (a worker died, the queue was down)."""
+    campaign = _editable(request, pk)
+    with refusals_watch() as refused:
+        ids = campaign_letters_retry(campaign=campaign, now=timezone.now())
+    if ids:
+        messages.success(request, f"{len(ids)} letters queued again.")
+    else:
+        messages.info(request, "No letters are stuck or failed.")
+    if refused:
+        messages.warning(request, QUEUE_DOWN.format(n=len(refused)))
     return redirect("campaign-detail", pk=campaign.pk)
 
 
@@ -309,6 +335,7 @@ urlpatterns = [
     path("<int:pk>/agencies/remove-without-contact/", campaign_remove_without_contact, name="campaign-prune"),
     path("<int:pk>/generate/", campaign_generate, name="campaign-generate"),
     path("<int:pk>/progress/", campaign_progress_fragment, name="campaign-progress"),
+    path("<int:pk>/retry-letters/", campaign_retry_letters, name="campaign-retry-letters"),
     path("<int:pk>/letters.zip", campaign_zip, name="campaign-zip"),
     path("<int:pk>/letters.pdf", campaign_merged, name="campaign-merged"),
     path("<int:pk>/send/", campaign_send, name="campaign-send"),

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from ..campaigns import letter_filename, letter_queue_pdf
 from ..downloads import download_response
 from ..forms_campaigns import MarkSentForm, manual_choices_for
-from ..letters import LetterError, law_for_agency, letter_compose, requester_limit_warning
+from ..letters import LetterError, law_for_agency, letter_compose_bounded, requester_limit_warning
 from ..models import Campaign, RecordsRequest, Role
 from ..permissions import require_can_work, role_required
 from ..sending import (
@@ -34,7 +34,8 @@ def campaign_letter_preview(request, pk):
     """The campaign's letter as one agency would get it, or the template error with its line."""
     campaign = get_object_or_404(Campaign, pk=pk)
     agencies = campaign.agencies.order_by("state", "name")
-    agency = agencies.filter(pk=request.GET.get("agency") or 0).first() or agencies.first()
+    chosen = request.GET.get("agency", "")  # ?agency=abc shows the first agency, not a 500
+    agency = (agencies.filter(pk=int(chosen)).first() if chosen.isdigit() else None) or agencies.first()
     context = {"campaign": campaign, "agencies": agencies[:500], "agency": agency}
     if agency is None:
         context["error"] = "Add agencies to the campaign to preview its letter."
@@ -43,7 +44,7 @@ def campaign_letter_preview(request, pk):
     try:
         law = law_for_agency(agency)
         context["warning"] = requester_limit_warning(law)
-        context["letter"] = letter_compose(
+        context["letter"] = letter_compose_bounded(
             campaign=campaign,
             agency=agency,
             law=law,
