@@ -24,12 +24,13 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from .documents import EXTRACT_TASK, FileRejected, document_store, document_store_unsorted, filename_clean
 from .extraction import email_body_text
+from .mail_clean import UNPARSEABLE, header_get, header_get_all, text_clean
 from .models import (
     Communication,
     CommunicationChannel,
@@ -77,21 +78,21 @@ def message_parse(raw: bytes) -> EmailMessage:
     if not HEADER_LINE.match(first):
         raise MailError(f"This is not an email message: the first line is not a header ({first[:60]!r}).")
     message = email.message_from_bytes(raw, policy=policy.default)
-    if not any(message.get(name) for name in ("From", "Message-ID", "Subject", "Date")):
+    if not any(header_get(message, name) for name in ("From", "Message-ID", "Subject", "Date")):
         raise MailError("This is not an email message: it has no From, Subject, Date or Message-ID header.")
     return message
 
 
 def message_id_of(message: EmailMessage, raw: bytes) -> str:
     """The Message-ID, or one made from the content so that the same message still arrives once."""
-    found = MESSAGE_ID.search(str(message.get("Message-ID", "")))
+    found = MESSAGE_ID.search(header_get(message, "Message-ID"))
     if found:
         return found.group(0)[:500]
     return f"<{hashlib.sha256(raw).hexdigest()}@generated.foia>"
 
 
 def _addresses(message: EmailMessage) -> list[str]:
-    values = [str(value) for name in ADDRESS_HEADERS for value in (message.get_all(name) or [])]
+    values = [value for name in ADDRESS_HEADERS for value in header_get_all(message, name)]
     return [address for _, address in getaddresses(values) if address]
 
 
@@ -126,7 +127,7 @@ def _by_tracking(text: str) -> RecordsRequest | None:
 
 
 def _by_thread(message: EmailMessage) -> RecordsRequest | None:
-    ids = MESSAGE_ID.findall(f"{message.get('In-Reply-To', '')} {message.get('References', '')}")
+    ids = MESSAGE_ID.findall(f"{header_get(message, 'In-Reply-To')} {header_get(message, 'References')}")
     if not ids:
         return None
     outgoing = Communication.objects.filter(message_id__in=ids, request__isnull=False)
@@ -140,7 +141,7 @@ def request_match(message: EmailMessage, body: str) -> tuple[RecordsRequest | No
     found = _by_token(token) if token else None
     if found:
         return found, "reply address"
-    found = _by_tracking(str(message.get("Subject", "")))
+    found = _by_tracking(header_get(message, "Subject"))
     if found:
         return found, "subject tag"
     found = _by_thread(message)
@@ -179,12 +180,49 @@ def message_attachments(message: EmailMessage) -> list[tuple[str, bytes]]:
 
 def _occurred_at(message: EmailMessage):
     try:
-        when = parsedate_to_datetime(str(message.get("Date", "")))
+        when = parsedate_to_datetime(header_get(message, "Date"))
     except (TypeError, ValueError, IndexError):
         return timezone.now()
     if when is None:
         return timezone.now()
     return when if timezone.is_aware(when) else timezone.make_aware(when, datetime.UTC)
+
+
+@dataclass
+class _Fields:
+    """What is stored from a message, every value cleaned for the database."""
+
+    subject: str = ""
+    body: str = ""
+    from_address: str = ""
+    to_address: str = ""
+    in_reply_to: str = ""
+    references: str = ""
+    occurred_at: datetime.datetime | None = None
+
+
+def _message_fields(message: EmailMessage) -> _Fields:
+    return _Fields(
+        subject=header_get(message, "Subject", limit=500),
+        body=text_clean(email_body_text(message)),
+        from_address=header_get(message, "From", limit=320),
+        to_address=", ".join(_addresses(message))[:1000],
+        in_reply_to=header_get(message, "In-Reply-To", limit=500),
+        references=header_get(message, "References", limit=20000),
+        occurred_at=_occurred_at(message),
+    )
+
+
+def _read(message: EmailMessage) -> tuple[_Fields, RecordsRequest | None, str]:
+    """Fields and match; a message the parser chokes on is kept whole, unparsed, for the unsorted inbox."""
+    try:
+        fields = _message_fields(message)
+        records_request, matched_by = request_match(message, fields.body)
+    except Exception:  # hostile or broken mail must never block the mail behind it, nor answer 500
+        logger.warning("A message could not be parsed; stored as unparseable", exc_info=True)
+        fields = _Fields(subject="(unparseable message: download the raw copy)", occurred_at=timezone.now())
+        return fields, None, UNPARSEABLE
+    return fields, records_request, matched_by
 
 
 def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=None) -> IngestResult:
@@ -194,8 +232,7 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
     existing = Communication.objects.filter(message_id=message_id).first()
     if existing:
         return IngestResult(existing, created=False, matched_by=existing.matched_by)
-    body = email_body_text(message)
-    records_request, matched_by = request_match(message, body)
+    fields, records_request, matched_by = _read(message)
     raw_name = default_storage.save(f"mail/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.eml", ContentFile(raw))
     try:
         with transaction.atomic():
@@ -203,16 +240,16 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
                 request=records_request,
                 direction=Direction.INCOMING,
                 channel=channel,
-                subject=str(message.get("Subject", ""))[:500],
-                body=body,
-                from_address=str(message.get("From", ""))[:320],
-                to_address=", ".join(_addresses(message))[:1000],
+                subject=fields.subject,
+                body=fields.body,
+                from_address=fields.from_address,
+                to_address=fields.to_address,
                 message_id=message_id,
-                in_reply_to=str(message.get("In-Reply-To", ""))[:500],
-                references=str(message.get("References", "")),
+                in_reply_to=fields.in_reply_to,
+                references=fields.references,
                 matched_by=matched_by[:20],
                 raw_message=raw_name,
-                occurred_at=_occurred_at(message),
+                occurred_at=fields.occurred_at,
                 created_by=actor,
             )
             if records_request:
@@ -236,7 +273,13 @@ def _file_away(communication: Communication, message: EmailMessage, actor) -> li
     """Attachments become documents; a timeline line; the reporter is told once the data is committed."""
     records_request = communication.request
     rejected, stored = [], 0
-    for name, payload in message_attachments(message):
+    try:
+        attachments = message_attachments(message)
+    except Exception:  # a broken MIME structure: the raw copy is kept, the note says so
+        logger.warning("Attachments of message %s could not be read", communication.pk, exc_info=True)
+        attachments = []
+        rejected.append(FileRejected("the attachments could not be read; download the raw message"))
+    for name, payload in attachments:
         try:
             result = document_store(
                 fileobj=io.BytesIO(payload),
@@ -395,7 +438,11 @@ def imap_fetched_bytes(fetched) -> bytes | None:
 
 
 def imap_poll(*, url: str, batch: int = 50) -> int:
-    """Ingest unseen messages from an IMAP folder, marking each seen only once it is stored."""
+    """Ingest unseen messages from an IMAP folder, marking each seen only once it is stored.
+
+    A message that fails for a reason of its own (not the database) is flagged and marked seen, so it cannot
+    block the messages behind it; a database failure stops the poll and leaves the rest unseen for next time.
+    """
     import imaplib
     from urllib.parse import unquote, urlsplit
 
@@ -413,11 +460,17 @@ def imap_poll(*, url: str, batch: int = 50) -> int:
             raw = imap_fetched_bytes(fetched)
             if raw is None:
                 continue
+            flags = "(\\Seen)"
             try:
                 stored += int(mail_ingest(raw=raw).created)
             except MailError as exc:
                 logger.warning("IMAP message %s is not usable mail and is left marked seen: %s", uid, exc)
-            client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+            except (OperationalError, InterfaceError):  # the database, not the message: try again later
+                raise
+            except Exception:
+                logger.exception("IMAP message %s could not be ingested; flagged and skipped", uid)
+                flags = "(\\Seen \\Flagged)"
+            client.uid("STORE", uid, "+FLAGS", flags)
     finally:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             client.logout()
