@@ -42,6 +42,7 @@ from .models import (
     RequestEventKind,
 )
 from .outbound import header_clean
+from .permissions import can_work_request
 from .queue import task_enqueue_on_commit
 from .wording import counted
 
@@ -68,6 +69,8 @@ class IngestResult:
     created: bool
     matched_by: str = ""
     rejected: list[FileRejected] = field(default_factory=list)
+    # Matched a request the uploading person may not work: left unsorted for its owner or an editor.
+    not_yours: bool = False
 
 
 def message_parse(raw: bytes) -> EmailMessage:
@@ -233,6 +236,9 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
     if existing:
         return IngestResult(existing, created=False, matched_by=existing.matched_by)
     fields, records_request, matched_by = _read(message)
+    not_yours = records_request is not None and actor is not None and not can_work_request(actor, records_request)
+    if not_yours:  # the same ownership rule as the request pages: mail is filed only where its uploader may
+        records_request, matched_by = None, ""
     raw_name = default_storage.save(f"mail/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.eml", ContentFile(raw))
     try:
         with transaction.atomic():
@@ -266,7 +272,9 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
     except BaseException:
         default_storage.delete(raw_name)
         raise
-    return IngestResult(communication, created=True, matched_by=matched_by, rejected=rejected)
+    return IngestResult(
+        communication, created=True, matched_by=matched_by, rejected=rejected, not_yours=not_yours
+    )
 
 
 def _file_away(communication: Communication, message: EmailMessage, actor) -> list[FileRejected]:

@@ -102,6 +102,13 @@ def _mail_upload_report(request, results, fallback) -> None:
         f"{counted(len(results), 'message')} read: {len(new)} new, {filed} filed on requests, "
         f"{len(new) - filed} left unsorted, {len(results) - len(new)} already stored.",
     )
+    not_yours = sum(1 for r in new if r.not_yours and r.communication.request_id is None)
+    if not_yours:
+        messages.warning(
+            request,
+            f"{not_yours} message(s) match a request you cannot change; they wait in the unsorted inbox "
+            "for its owner or an editor.",
+        )
     for result in new:
         report_rejections(request, result.rejected)
 
@@ -123,9 +130,13 @@ def mail_unsorted(request):
 @role_required(Role.REPORTER)
 def mail_assign(request, pk):
     communication = get_object_or_404(Communication, pk=pk, direction=Direction.INCOMING)
-    records_request = RecordsRequest.objects.filter(pk=request.POST.get("records_request") or 0).first()
+    chosen = (request.POST.get("records_request") or "").strip()
+    records_request = None
+    if chosen.isdigit() and int(chosen) < 2**63:
+        records_request = RecordsRequest.objects.visible_to(request.user).filter(pk=int(chosen)).first()
     if records_request is None:
-        messages.error(request, "Choose the request this message belongs to.")
+        what = f" ({chosen[:40]!r} is not a request you can see)" if chosen else ""
+        messages.error(request, f"records_request: choose the request this message belongs to{what}.")
         return redirect("mail-unsorted")
     require_can_work(request.user, records_request)
     if communication_assign(communication=communication, records_request=records_request, actor=request.user):
