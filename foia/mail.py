@@ -236,7 +236,7 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
     if existing:
         return IngestResult(existing, created=False, matched_by=existing.matched_by)
     fields, records_request, matched_by = _read(message)
-    not_yours = records_request is not None and actor is not None and not can_work_request(actor, records_request)
+    not_yours = bool(records_request and actor and not can_work_request(actor, records_request))
     if not_yours:  # the same ownership rule as the request pages: mail is filed only where its uploader may
         records_request, matched_by = None, ""
     raw_name = default_storage.save(f"mail/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.eml", ContentFile(raw))

@@ -411,7 +411,9 @@ def test_a_reporters_mail_upload_never_files_onto_another_reporters_request(clie
     assert RequestDocument.objects.filter(request=alices).count() == 2
 
 
-def test_uploading_the_same_bytes_does_not_let_a_reporter_relabel_a_shared_document(client, world, bob, alice):
+def test_uploading_the_same_bytes_does_not_let_a_reporter_relabel_a_shared_document(
+    client, world, bob, alice
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     document = world["document"]
@@ -419,7 +421,8 @@ def test_uploading_the_same_bytes_does_not_let_a_reporter_relabel_a_shared_docum
         content = handle.read()
     client.force_login(bob)
     bobs = world["bobs_request"]
-    client.post(reverse("document-upload", args=[bobs.pk]), {"files": [SimpleUploadedFile("same.pdf", content)]})
+    upload = SimpleUploadedFile("same.pdf", content)
+    client.post(reverse("document-upload", args=[bobs.pk]), {"files": [upload]})
     assert RequestDocument.objects.filter(request=bobs, document=document).exists()  # linked, shared
     response = client.post(reverse("document-kind", args=[document.pk]), {"kind": DocumentKind.DENIAL})
     assert response.status_code == 403
