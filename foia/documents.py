@@ -79,7 +79,16 @@ MAGIC = [
 ]
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-MARKUP = re.compile(rb"<\s*(!doctype\s+html|html|head|body|script|iframe|svg|object|embed|meta)\b", re.I)
+MARKUP = re.compile(
+    rb"<\s*(!doctype\s+html|html|head|body|script|iframe|svg|object|embed|meta|\?xml-stylesheet)\b", re.I
+)
+# Anything a browser or desktop could run or render as a page: a stored name never ends with one of these.
+ACTIVE_EXTENSIONS = frozenset(
+    ".html .htm .shtml .xhtml .xht .svg .svgz .xml .xsl .xslt .js .mjs .hta .mht .mhtml .php .asp .aspx .jsp "
+    ".swf .vbs .wsf .bat .cmd .exe .ps1 .jar .url .lnk .desktop".split()
+)
+# Markup can sit anywhere in a text file: each chunk is searched with this much of the previous one.
+MARKUP_OVERLAP = 64
 EMAIL_HEADER = re.compile(
     rb"^(from|to|cc|subject|date|message-id|received|mime-version|return-path|reply-to):", re.I | re.M
 )
@@ -175,7 +184,32 @@ def file_type_sniff(path: str) -> str:
         return _zip_kind(path)
     if head.startswith(OLE_MAGIC):
         return _ole_kind(path)
-    return _text_kind(head)
+    mime = _text_kind(head)
+    if len(head) == 65536 and _markup_anywhere(path):
+        raise FileRejected(MARKUP_REFUSED)
+    return mime
+
+
+MARKUP_REFUSED = "HTML or SVG, which is never accepted (it could run scripts); ask for a PDF"
+
+
+def _markup_anywhere(path: str) -> bool:
+    """Markup after the first sample (a page of text, then <script>): the whole file is read in chunks."""
+    previous = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            if MARKUP.search(previous + chunk):
+                return True
+            previous = chunk[-MARKUP_OVERLAP:]
+    return False
+
+
+def name_for_type(name: str, mime: str) -> str:
+    """A display name that never keeps an active extension: "notes.html" stored as text is "notes.html.txt"."""
+    suffix = PurePosixPath(name.lower()).suffix
+    if suffix in ACTIVE_EXTENSIONS:
+        return f"{name}{EXTENSIONS[mime]}"[-255:]
+    return name
 
 
 def _zip_kind(path: str) -> str:
@@ -207,8 +241,8 @@ def _ole_kind(path: str) -> str:
 def _text_kind(head: bytes) -> str:
     if b"\x00" in head:
         raise FileRejected("a file type that is not accepted (PDF, Word, Excel, text, email, images, zip)")
-    if MARKUP.search(head[:4096]) or (head.lstrip().startswith(b"<?xml") and b"<svg" in head.lower()):
-        raise FileRejected("HTML or SVG, which is never accepted (it could run scripts); ask for a PDF")
+    if MARKUP.search(head) or (head.lstrip().startswith(b"<?xml") and b"<svg" in head.lower()):
+        raise FileRejected(MARKUP_REFUSED)
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -326,6 +360,7 @@ def _store_spooled(
         mime = file_type_sniff(spool.name)
     except FileRejected as exc:
         raise FileRejected(exc.reason, display) from None
+    display = name_for_type(display, mime)
     members = []
     if mime == ZIP:  # expanded every time, so each request it arrives on gets its entries linked
         members = _zip_expand(spool.name, display, depth, budget)  # raises for a bomb or a path escape
