@@ -84,8 +84,38 @@ MARKUP = re.compile(
 )
 # Anything a browser or desktop could run or render as a page: a stored name never ends with one of these.
 ACTIVE_EXTENSIONS = frozenset(
-    ".html .htm .shtml .xhtml .xht .svg .svgz .xml .xsl .xslt .js .mjs .hta .mht .mhtml .php .asp .aspx .jsp "
-    ".swf .vbs .wsf .bat .cmd .exe .ps1 .jar .url .lnk .desktop".split()
+    [
+        ".html",
+        ".htm",
+        ".shtml",
+        ".xhtml",
+        ".xht",
+        ".svg",
+        ".svgz",
+        ".xml",
+        ".xsl",
+        ".xslt",
+        ".js",
+        ".mjs",
+        ".hta",
+        ".mht",
+        ".mhtml",
+        ".php",
+        ".asp",
+        ".aspx",
+        ".jsp",
+        ".swf",
+        ".vbs",
+        ".wsf",
+        ".bat",
+        ".cmd",
+        ".exe",
+        ".ps1",
+        ".jar",
+        ".url",
+        ".lnk",
+        ".desktop",
+    ]
 )
 # Markup can sit anywhere in a text file: each chunk is searched with this much of the previous one.
 MARKUP_OVERLAP = 64
@@ -205,7 +235,7 @@ def _markup_anywhere(path: str) -> bool:
 
 
 def name_for_type(name: str, mime: str) -> str:
-    """A display name that never keeps an active extension: "notes.html" stored as text is "notes.html.txt"."""
+    """A display name never keeps an active extension: "notes.html" stored as text is "notes.html.txt"."""
     suffix = PurePosixPath(name.lower()).suffix
     if suffix in ACTIVE_EXTENSIONS:
         return f"{name}{EXTENSIONS[mime]}"[-255:]
