@@ -83,40 +83,11 @@ MARKUP = re.compile(
     rb"<\s*(!doctype\s+html|html|head|body|script|iframe|svg|object|embed|meta|\?xml-stylesheet)\b", re.I
 )
 # Anything a browser or desktop could run or render as a page: a stored name never ends with one of these.
-ACTIVE_EXTENSIONS = frozenset(
-    [
-        ".html",
-        ".htm",
-        ".shtml",
-        ".xhtml",
-        ".xht",
-        ".svg",
-        ".svgz",
-        ".xml",
-        ".xsl",
-        ".xslt",
-        ".js",
-        ".mjs",
-        ".hta",
-        ".mht",
-        ".mhtml",
-        ".php",
-        ".asp",
-        ".aspx",
-        ".jsp",
-        ".swf",
-        ".vbs",
-        ".wsf",
-        ".bat",
-        ".cmd",
-        ".exe",
-        ".ps1",
-        ".jar",
-        ".url",
-        ".lnk",
-        ".desktop",
-    ]
-)
+ACTIVE_EXTENSIONS = frozenset([
+    ".html", ".htm", ".shtml", ".xhtml", ".xht", ".svg", ".svgz", ".xml", ".xsl", ".xslt", ".js", ".mjs",
+    ".hta", ".mht", ".mhtml", ".php", ".asp", ".aspx", ".jsp", ".swf", ".vbs", ".wsf", ".bat", ".cmd", ".exe",
+    ".ps1", ".jar", ".url", ".lnk", ".desktop",
+])  # fmt: skip
 # Markup can sit anywhere in a text file: each chunk is searched with this much of the previous one.
 MARKUP_OVERLAP = 64
 EMAIL_HEADER = re.compile(
