@@ -299,10 +299,17 @@ def document_store(
     records_request: RecordsRequest,
     communication=None,
     added_by=None,
+    byte_budget: int | None = None,
 ) -> StoreResult:
-    """Store one file on a request (a zip also as its entries); FileRejected says why a file was refused."""
+    """Store one file on a request (a zip also as its entries); FileRejected says why a file was refused.
+
+    `byte_budget` caps the file and everything a zip expands to (mail from an unconfirmed sender)."""
     display = filename_clean(name)
-    limit = settings.FOIA_MAX_UPLOAD_BYTES
+    limit = (
+        settings.FOIA_MAX_UPLOAD_BYTES
+        if byte_budget is None
+        else min(settings.FOIA_MAX_UPLOAD_BYTES, byte_budget)
+    )
     declared = _declared_size(fileobj)
     if declared is not None and declared > limit:
         # Refused from its size alone: a 2 GB upload is never read.
@@ -313,6 +320,8 @@ def document_store(
         spool, sha256, size = _spool(fileobj, limit)
     except FileRejected as exc:
         raise FileRejected(exc.reason, display) from None
+    if byte_budget is not None:
+        budget.bytes = min(budget.bytes, byte_budget - size)
     with spool:
         _store_spooled(
             spool, sha256, size, display, records_request, communication, added_by, 0, budget, result

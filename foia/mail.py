@@ -31,6 +31,7 @@ from django.utils import timezone
 from .documents import EXTRACT_TASK, FileRejected, document_store, document_store_unsorted, filename_clean
 from .extraction import email_body_text
 from .mail_clean import UNPARSEABLE, header_get, header_get_all, text_clean
+from .mail_senders import sender_unverified, unverified_bytes_left
 from .models import (
     Communication,
     CommunicationChannel,
@@ -55,6 +56,9 @@ MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
 # An mbox separator: "From sender Tue Nov 24 10:00:00 2026" (a body line "From here on" is not one).
 MBOX_FROM = re.compile(rb"^From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ")
+
+
+UNVERIFIED_BUDGET_REFUSED = "over this request's storage budget for mail from unverified senders; confirm the sender, then file it again"
 
 
 class MailError(ValueError):
@@ -239,6 +243,10 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
     not_yours = bool(records_request and actor and not can_work_request(actor, records_request))
     if not_yours:  # the same ownership rule as the request pages: mail is filed only where its uploader may
         records_request, matched_by = None, ""
+    # A person uploading vouches for what she files; mail that arrives on its own may carry a guessed tag.
+    unverified = actor is None and sender_unverified(
+        records_request=records_request, matched_by=matched_by, from_header=fields.from_address
+    )
     raw_name = default_storage.save(f"mail/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.eml", ContentFile(raw))
     try:
         with transaction.atomic():
@@ -257,6 +265,7 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
                 raw_message=raw_name,
                 occurred_at=fields.occurred_at,
                 created_by=actor,
+                sender_unverified=unverified,
             )
             if records_request:
                 rejected = _file_away(communication, message, actor)
@@ -288,6 +297,10 @@ def _file_away(communication: Communication, message: EmailMessage, actor) -> li
         attachments = []
         rejected.append(FileRejected("the attachments could not be read; download the raw message"))
     for name, payload in attachments:
+        budget = unverified_bytes_left(records_request) if communication.sender_unverified else None
+        if budget is not None and len(payload) > budget:
+            rejected.append(FileRejected(UNVERIFIED_BUDGET_REFUSED, name))
+            continue
         try:
             result = document_store(
                 fileobj=io.BytesIO(payload),
@@ -295,6 +308,7 @@ def _file_away(communication: Communication, message: EmailMessage, actor) -> li
                 records_request=records_request,
                 communication=communication,
                 added_by=actor,
+                byte_budget=budget,
             )
         except FileRejected as exc:
             rejected.append(exc)
@@ -302,6 +316,8 @@ def _file_away(communication: Communication, message: EmailMessage, actor) -> li
         stored += len(result.links)
         rejected.extend(result.rejected)
     note = f"Email received: {communication.subject or '(no subject)'}"
+    if communication.sender_unverified:
+        note += f" · unverified sender {communication.from_address[:80]} (matched only by its tag): please confirm"
     if stored:
         note += f" · {counted(stored, 'attachment')} filed"
     if rejected:

@@ -178,6 +178,8 @@ FOIA_REPLY_LOCALPART = env.str("FOIA_REPLY_LOCALPART", default="records")
 FOIA_INBOUND_SECRET = env.str("FOIA_INBOUND_SECRET", default="")
 
 # Documents and incoming mail (documents area). Zip archives are expanded only within these limits.
+# Attachments of mail matched only by a tracking tag from an unknown sender, per request (foia.mail_senders).
+FOIA_UNVERIFIED_MAIL_BYTES = env_int("FOIA_UNVERIFIED_MAIL_BYTES", 25 * 1024 * 1024, minimum=0)
 FOIA_ZIP_MAX_ENTRIES = env_int("FOIA_ZIP_MAX_ENTRIES", 1000, minimum=1)
 FOIA_ZIP_MAX_TOTAL_BYTES = env_int("FOIA_ZIP_MAX_TOTAL_BYTES", 1024 * 1024 * 1024, minimum=1024)
 FOIA_ZIP_MAX_RATIO = env_int("FOIA_ZIP_MAX_RATIO", 100, minimum=2)

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_POST
 
 from ..downloads import download_response
 from ..mail import MailError, communication_assign, mail_import, mail_ingest
+from ..mail_senders import sender_confirm
 from ..models import Communication, Direction, RecordsRequest, Role
-from ..permissions import require_can_work, role_required
+from ..permissions import can_work_request, require_can_work, role_required
 from ..wording import counted
 from .uploads import limit_upload_sizes, report_rejections
 
@@ -154,9 +155,22 @@ def communication_detail(request, pk):
     ):
         raise Http404("No message you may see.")
     attachments = communication.attachments.select_related("document")
-    return render(
-        request, "documents/communication.html", {"communication": communication, "attachments": attachments}
-    )
+    can_confirm = bool(communication.request) and can_work_request(request.user, communication.request)
+    context = {"communication": communication, "attachments": attachments, "can_confirm": can_confirm}
+    return render(request, "documents/communication.html", context)
+
+
+@require_POST
+@role_required(Role.REPORTER)
+def communication_confirm_sender(request, pk):
+    """A person who may work the request vouches for a message matched only by its tracking tag."""
+    communication = get_object_or_404(Communication.objects.select_related("request"), pk=pk)
+    if communication.request is None:
+        raise Http404("An unsorted message has no request to confirm it for.")
+    require_can_work(request.user, communication.request)
+    if sender_confirm(communication=communication, actor=request.user):
+        messages.success(request, "Sender confirmed.")
+    return redirect("communication-detail", pk=pk)
 
 
 def communication_raw(request, pk):
@@ -176,5 +190,6 @@ urlpatterns = [
     path("mail/<int:pk>/", communication_detail, name="communication-detail"),
     path("mail/<int:pk>/raw/", communication_raw, name="communication-raw"),
     path("mail/<int:pk>/assign/", mail_assign, name="mail-assign"),
+    path("mail/<int:pk>/confirm-sender/", communication_confirm_sender, name="communication-confirm-sender"),
     path("inbound/email/", inbound_email, name="inbound-email"),
 ]
