@@ -305,11 +305,9 @@ def document_store(
 
     `byte_budget` caps the file and everything a zip expands to (mail from an unconfirmed sender)."""
     display = filename_clean(name)
-    limit = (
-        settings.FOIA_MAX_UPLOAD_BYTES
-        if byte_budget is None
-        else min(settings.FOIA_MAX_UPLOAD_BYTES, byte_budget)
-    )
+    limit = settings.FOIA_MAX_UPLOAD_BYTES
+    if byte_budget is not None:
+        limit = min(limit, byte_budget)
     declared = _declared_size(fileobj)
     if declared is not None and declared > limit:
         # Refused from its size alone: a 2 GB upload is never read.

@@ -58,7 +58,10 @@ HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
 MBOX_FROM = re.compile(rb"^From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ")
 
 
-UNVERIFIED_BUDGET_REFUSED = "over this request's storage budget for mail from unverified senders; confirm the sender, then file it again"
+UNVERIFIED_BUDGET_REFUSED = (
+    "over this request's storage budget for mail from unverified senders; "
+    "confirm the sender, then file it again"
+)
 
 
 class MailError(ValueError):
@@ -317,7 +320,8 @@ def _file_away(communication: Communication, message: EmailMessage, actor) -> li
         rejected.extend(result.rejected)
     note = f"Email received: {communication.subject or '(no subject)'}"
     if communication.sender_unverified:
-        note += f" · unverified sender {communication.from_address[:80]} (matched only by its tag): please confirm"
+        sender = communication.from_address[:80]
+        note += f" · unverified sender {sender} (matched only by its tag): please confirm"
     if stored:
         note += f" · {counted(stored, 'attachment')} filed"
     if rejected:

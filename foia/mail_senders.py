@@ -1,8 +1,8 @@
 """Who may put mail on a request: tracking tags are sequential, so a tag alone does not vouch for a sender.
 
-Mail matched by its reply address (a random token) or by In-Reply-To (our own Message-ID) came from someone who
-received our letter. Mail matched only by a [RING-0001] tag in its subject or text could come from anyone: it is
-filed but marked "unverified sender" unless it comes from the agency's domain or an address already known for
+Mail matched by its reply address (a random token) or by In-Reply-To (our own Message-ID) came from someone
+who received our letter. Mail matched only by a [RING-0001] tag in its subject or text could come from anyone:
+it is filed but marked "unverified sender" unless it comes from the agency's domain or an address already known for
 it, and its attachments count against a per-request storage budget until a person confirms the sender.
 """
 
@@ -31,7 +31,7 @@ def _domain(address: str) -> str:
 
 
 def sender_is_known(*, records_request: RecordsRequest, from_header: str) -> bool:
-    """True for the agency's domain, an address confirmed before for this agency, or a person of the newsroom."""
+    """True for the agency's domain, an address confirmed before for this agency, or a newsroom person."""
     address = address_of(from_header)
     if not address or "@" not in address:
         return False
@@ -59,7 +59,7 @@ def sender_unverified(*, records_request: RecordsRequest | None, matched_by: str
 
 
 def unverified_bytes_left(records_request: RecordsRequest) -> int:
-    """What attachments from unconfirmed senders may still add to this request (FOIA_UNVERIFIED_MAIL_BYTES)."""
+    """Bytes unconfirmed senders' attachments may still add to this request (FOIA_UNVERIFIED_MAIL_BYTES)."""
     used = Document.objects.filter(
         links__request=records_request, links__communication__sender_unverified=True
     ).aggregate(total=Sum("size"))["total"]

@@ -1,4 +1,4 @@
-"""A tracking tag alone does not vouch for a sender: unknown senders are filed as unverified, within a budget."""
+"""A tracking tag alone does not vouch for a sender: unknown senders are filed unverified, within a budget."""
 
 import io
 import zipfile
