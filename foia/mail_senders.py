@@ -2,7 +2,7 @@
 
 Mail matched by its reply address (a random token) or by In-Reply-To (our own Message-ID) came from someone
 who received our letter. Mail matched only by a [RING-0001] tag in its subject or text could come from anyone:
-it is filed but marked "unverified sender" unless it comes from the agency's domain or an address already known
+it is filed but marked "unverified sender" unless it comes from the agency's domain or an address known
 for it, and its attachments count against a per-request storage budget until a person confirms the sender.
 """
 
