@@ -90,10 +90,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# Content-Security-Policy (django-csp) on every page: scripts, styles, images, fonts and requests from this site
-# only; no inline script (page behaviour lives in foia/static/foia/app.js; a view that truly needs one takes
-# request.csp_nonce). Inline style attributes stay allowed (progress bar widths, chart colours); they cannot
-# run code. File downloads set their own stricter "sandbox" policy, which this one never replaces.
+# Content-Security-Policy (django-csp) on every page: scripts, styles, images, fonts and requests from this
+# site only; no inline script (page behaviour lives in foia/static/foia/app.js; a view that truly needs one
+# takes request.csp_nonce). Inline style attributes stay allowed (progress bar widths, chart colours); they
+# cannot run code. File downloads set their own stricter "sandbox" policy, which this one never replaces.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

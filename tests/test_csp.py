@@ -42,7 +42,7 @@ def directives(header: str) -> dict[str, list[str]]:
     return {part[0]: part[1:] for part in parts}
 
 
-def html_pages(client, world) -> list[tuple[str, object]]:
+def html_pages(client, world) -> list[tuple[str, object]]:  # noqa: F811
     pages = []
     for name in NAMES:
         if name in NOT_PAGES or ROUTES[name][0].startswith("api/") and name not in ("api-docs", "api-redoc"):
@@ -57,7 +57,7 @@ def html_pages(client, world) -> list[tuple[str, object]]:
     return pages
 
 
-def test_every_html_page_has_a_self_only_policy_and_no_inline_script(client, world, erin):
+def test_every_html_page_has_a_self_only_policy_and_no_inline_script(client, world, erin):  # noqa: F811
     client.force_login(erin)
     pages = html_pages(client, world)
     assert len(pages) > 20  # the walk really visited the application's pages
@@ -77,7 +77,7 @@ def test_the_login_page_has_the_policy_too(client, db):
     assert "script-src 'self'" in response["Content-Security-Policy"]
 
 
-def test_downloads_keep_their_own_sandbox_policy(client, world, erin):
+def test_downloads_keep_their_own_sandbox_policy(client, world, erin):  # noqa: F811
     client.force_login(erin)
     response = client.get(reverse("document-download", args=[world["document"].pk]))
     assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"

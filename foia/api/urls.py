@@ -29,8 +29,9 @@ api_patterns = [
 for pattern in api_patterns:
     pattern.callback.login_required = False
 
-# The vendored Swagger UI and Redoc style themselves with <style> elements and Redoc searches in a blob: worker;
-# their pages allow that and nothing more (scripts stay 'self': the split view serves Swagger's setup as a file).
+# The vendored Swagger UI and Redoc style themselves with <style> elements and Redoc searches in a blob:
+# worker; their pages allow that and no more (scripts stay 'self': the split view serves Swagger's setup as a
+# file).
 docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
 docs_patterns = [
     path("docs/", docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
