@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('foia', '0004_outbound'),
+        ('foia', '0005_agency_imports'),
     ]
 
     operations = [
