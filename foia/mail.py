@@ -7,7 +7,6 @@ inside a forwarded message's body. Unmatched messages wait in the unsorted inbox
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import email
 import hashlib
@@ -24,13 +23,14 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from .documents import EXTRACT_TASK, FileRejected, document_store, document_store_unsorted, filename_clean
 from .extraction import email_body_text
 from .mail_clean import UNPARSEABLE, header_get, header_get_all, text_clean
+from .mail_reports import reports_handle
 from .mail_senders import sender_unverified, unverified_bytes_left
 from .models import (
     Communication,
@@ -54,8 +54,6 @@ SUBJECT_TAG = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9_-]{0,31})\]")
 TRACKING_WORD = re.compile(r"\b([A-Za-z][A-Za-z0-9]{0,11}-\d{1,8})\b")
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
-# An mbox separator: "From sender Tue Nov 24 10:00:00 2026" (a body line "From here on" is not one).
-MBOX_FROM = re.compile(rb"^From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ")
 
 
 UNVERIFIED_BUDGET_REFUSED = (
@@ -158,7 +156,11 @@ def request_match(message: EmailMessage, body: str) -> tuple[RecordsRequest | No
     if found:
         return found, "in-reply-to"
     # A reply a reporter forwarded: the clues sit in the quoted headers or in an attached message.
+    # A bounce quotes our own letter: its Message-ID is one we sent.
     for inner in _inner_messages(message):
+        found = _by_own_message_id(inner)
+        if found:
+            return found, "our message-id"
         found, how = request_match(inner, "")
         if found:
             return found, f"fwd: {how}"
@@ -168,7 +170,23 @@ def request_match(message: EmailMessage, body: str) -> tuple[RecordsRequest | No
 
 
 def _inner_messages(message: EmailMessage) -> list[EmailMessage]:
-    return [part.get_content() for part in message.walk() if part.get_content_type() == "message/rfc822"]
+    """Attached messages, and the quoted headers of a bounce (text/rfc822-headers)."""
+    inner = []
+    for part in message.walk():
+        if part.get_content_type() == "message/rfc822":
+            inner.append(part.get_content())
+        elif part.get_content_type() == "text/rfc822-headers":
+            inner.append(email.message_from_string(str(part.get_content())[:100_000], policy=policy.default))
+    return inner
+
+
+def _by_own_message_id(message: EmailMessage) -> RecordsRequest | None:
+    ids = MESSAGE_ID.findall(header_get(message, "Message-ID"))
+    if not ids:
+        return None
+    sent = Communication.objects.filter(message_id__in=ids, direction=Direction.OUTGOING)
+    found = sent.filter(request__isnull=False).select_related("request").first()
+    return found.request if found else None
 
 
 def message_attachments(message: EmailMessage) -> list[tuple[str, bytes]]:
@@ -272,6 +290,7 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
             )
             if records_request:
                 rejected = _file_away(communication, message, actor)
+                reports_handle(communication=communication, message=message)
             else:
                 rejected = _keep_unsorted(communication, message)
     except IntegrityError:
@@ -419,87 +438,3 @@ def communication_assign(*, communication: Communication, records_request: Recor
         _file_away(communication, message, actor)
         _unsorted_filed(communication)
     return True
-
-
-def mail_file_split(data: bytes, *, filename: str = "") -> list[bytes]:
-    """One raw message per item from a .eml or an mbox; MailError naming the message and line if malformed."""
-    if not data.strip():
-        raise MailError(f"{filename or 'The file'} is empty.")
-    looks_mbox = data.startswith(b"From ")
-    if filename.lower().endswith(".mbox") and not looks_mbox:
-        raise MailError(f"{filename} is not an mbox file: line 1 should start with 'From '.")
-    if not looks_mbox:
-        message_parse(data)
-        return [data]
-    messages, current, start_line, previous_blank = [], [], 1, True
-    for number, line in enumerate(data.splitlines(keepends=True), 1):
-        if (number == 1 or previous_blank) and MBOX_FROM.match(line):
-            if current:
-                messages.append((start_line, b"".join(current)))
-            current, start_line = [], number + 1
-        else:
-            # mboxrd quoting: ">From " in a body was "From ".
-            current.append(line[1:] if re.match(rb"^>+From ", line) else line)
-        previous_blank = not line.strip()
-    messages.append((start_line, b"".join(current)))
-    for index, (line_number, raw) in enumerate(messages, 1):
-        try:
-            message_parse(raw)
-        except MailError as exc:
-            raise MailError(f"{filename or 'mbox'}: message {index} (line {line_number}): {exc}") from None
-    return [raw for _, raw in messages]
-
-
-def mail_import(*, data: bytes, filename: str = "", actor=None, channel=CommunicationChannel.EMAIL):
-    """Import a .eml or .mbox: every message or none (a malformed file stores nothing)."""
-    raws = mail_file_split(data, filename=filename)
-    with transaction.atomic():
-        return [mail_ingest(raw=raw, actor=actor, channel=channel) for raw in raws]
-
-
-def imap_fetched_bytes(fetched) -> bytes | None:
-    """The message bytes out of an imaplib FETCH response ([(b'1 (UID 7 BODY[] {n}', b'...'), b')'])."""
-    for item in fetched or []:
-        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
-            return item[1]
-    return None
-
-
-def imap_poll(*, url: str, batch: int = 50) -> int:
-    """Ingest unseen messages from an IMAP folder, marking each seen only once it is stored.
-
-    A message that fails for a reason of its own (not the database) is flagged and marked seen, so it cannot
-    block the messages behind it; a database failure stops the poll and leaves the rest unseen for next time.
-    """
-    import imaplib
-    from urllib.parse import unquote, urlsplit
-
-    parts = urlsplit(url)
-    secure = parts.scheme == "imaps"
-    client_class = imaplib.IMAP4_SSL if secure else imaplib.IMAP4
-    client = client_class(parts.hostname, parts.port or (993 if secure else 143), timeout=60)
-    stored = 0
-    try:
-        client.login(unquote(parts.username or ""), unquote(parts.password or ""))
-        client.select(unquote(parts.path.strip("/")) or "INBOX")
-        _, found = client.uid("SEARCH", None, "UNSEEN")
-        for uid in (found[0] or b"").split()[:batch]:
-            _, fetched = client.uid("FETCH", uid, "(BODY.PEEK[])")
-            raw = imap_fetched_bytes(fetched)
-            if raw is None:
-                continue
-            flags = "(\\Seen)"
-            try:
-                stored += int(mail_ingest(raw=raw).created)
-            except MailError as exc:
-                logger.warning("IMAP message %s is not usable mail and is left marked seen: %s", uid, exc)
-            except (OperationalError, InterfaceError):  # the database, not the message: try again later
-                raise
-            except Exception:
-                logger.exception("IMAP message %s could not be ingested; flagged and skipped", uid)
-                flags = "(\\Seen \\Flagged)"
-            client.uid("STORE", uid, "+FLAGS", flags)
-    finally:
-        with contextlib.suppress(OSError, imaplib.IMAP4.error):
-            client.logout()
-    return stored

@@ -9,15 +9,8 @@ import threading
 import pytest
 from django.core.management import CommandError, call_command
 
-from foia.mail import (
-    MailError,
-    communication_assign,
-    imap_fetched_bytes,
-    imap_poll,
-    mail_import,
-    mail_ingest,
-    reply_notify,
-)
+from foia.mail import MailError, communication_assign, mail_ingest, reply_notify
+from foia.mail_sources import imap_fetched_bytes, imap_poll, mail_import
 from foia.models import Communication, Direction, Document, RequestDocument, RequestEvent
 
 from .factories import CommunicationFactory, RecordsRequestFactory, eml_bytes, pdf_bytes

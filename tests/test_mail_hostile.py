@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from foia.mail import imap_poll, mail_ingest
+from foia.mail import mail_ingest
+from foia.mail_sources import imap_poll
 from foia.models import Communication
 
 from .factories import RecordsRequestFactory, eml_bytes

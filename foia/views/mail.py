@@ -7,17 +7,21 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from ..downloads import download_response
-from ..mail import MailError, communication_assign, mail_import, mail_ingest
+from ..mail import MailError, communication_assign, mail_ingest
+from ..mail_reports import portal_suggestion_accept, portal_suggestion_dismiss
 from ..mail_senders import sender_confirm
-from ..models import Communication, Direction, RecordsRequest, Role
+from ..mail_sources import mail_import
+from ..models import Agency, Communication, Direction, RecordsRequest, Role
 from ..permissions import can_work_request, require_can_work, role_required
 from ..wording import counted
 from .uploads import limit_upload_sizes, report_rejections
@@ -184,7 +188,33 @@ def communication_raw(request, pk):
     return download_response(communication.raw_message.open("rb"), filename=f"message-{pk}.eml")
 
 
+@require_POST
+@role_required(Role.REPORTER)
+def agency_portal_suggestion(request, pk):
+    """Accept or dismiss the portal a reply pointed to; switching a working contact is an editor's job."""
+    agency = get_object_or_404(Agency, pk=pk)
+    action = request.POST.get("action", "")
+    if not agency.portal_suggestion_url or action not in ("accept", "dismiss"):
+        messages.error(request, "action: nothing to accept or dismiss for this agency.")
+    elif action == "dismiss":
+        portal_suggestion_dismiss(agency=agency)
+        messages.success(request, "Portal suggestion dismissed.")
+    else:
+        replaces = agency.usable_email or (
+            agency.portal_url and agency.portal_url != agency.portal_suggestion_url
+        )
+        if replaces and not request.user.has_role(Role.EDITOR):
+            raise PermissionDenied("Only an editor can replace a working contact with a portal.")
+        portal_suggestion_accept(agency=agency, actor=request.user)
+        messages.success(request, f"{agency.name} now takes requests through {agency.portal_name}.")
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("agency-detail", pk=pk)
+
+
 urlpatterns = [
+    path("agencies/<int:pk>/portal-suggestion/", agency_portal_suggestion, name="agency-portal-suggestion"),
     path("mail/unsorted/", mail_unsorted, name="mail-unsorted"),
     path("mail/upload/", mail_upload, name="mail-upload"),
     path("mail/<int:pk>/", communication_detail, name="communication-detail"),
