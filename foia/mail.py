@@ -308,16 +308,20 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
     )
 
 
+def _attachments_read(communication: Communication, message: EmailMessage):
+    """(attachments, refusals): a broken MIME structure yields none and says so; the raw copy is kept."""
+    try:
+        return message_attachments(message), []
+    except Exception:  # hostile mail must not turn into a 500 or block the mail behind it
+        logger.warning("Attachments of message %s could not be read", communication.pk, exc_info=True)
+        return [], [FileRejected("the attachments could not be read; download the raw message")]
+
+
 def _file_away(communication: Communication, message: EmailMessage, actor) -> list[FileRejected]:
     """Attachments become documents; a timeline line; the reporter is told once the data is committed."""
     records_request = communication.request
-    rejected, stored = [], 0
-    try:
-        attachments = message_attachments(message)
-    except Exception:  # a broken MIME structure: the raw copy is kept, the note says so
-        logger.warning("Attachments of message %s could not be read", communication.pk, exc_info=True)
-        attachments = []
-        rejected.append(FileRejected("the attachments could not be read; download the raw message"))
+    attachments, rejected = _attachments_read(communication, message)
+    stored = 0
     for name, payload in attachments:
         budget = unverified_bytes_left(records_request) if communication.sender_unverified else None
         if budget is not None and len(payload) > budget:
@@ -373,8 +377,8 @@ def _notification_queue(communication: Communication) -> None:
 
 def _keep_unsorted(communication: Communication, message: EmailMessage) -> list[FileRejected]:
     """An unmatched message's attachments are stored and searchable now, not only once someone files it."""
-    rejected = []
-    for name, payload in message_attachments(message):
+    attachments, rejected = _attachments_read(communication, message)
+    for name, payload in attachments:
         try:
             with transaction.atomic():
                 result = document_store_unsorted(
