@@ -60,3 +60,11 @@ def test_an_outcome_with_fee_amount_1e20_is_a_field_error_and_changes_nothing(al
     assert alices_request.status == Status.SENT and alices_request.fee_amount is None
     assert not RequestEvent.objects.filter(request=alices_request, kind="status").exists()
     assert RecordsRequest.objects.count() == 1
+
+
+def test_a_status_change_with_fee_amount_1e20_changes_nothing(alice_client, alices_request):
+    url = reverse("request-status", args=[alices_request.pk])
+    response = alice_client.post(url, {"to_status": "payment_required", "fee_amount": "1e20"}, follow=True)
+    assert response.status_code < 500
+    alices_request.refresh_from_db()
+    assert alices_request.status == Status.SENT and alices_request.fee_amount is None
