@@ -126,15 +126,19 @@ def reports_handle(*, communication: Communication, message: EmailMessage) -> No
     records_request = communication.request
     if records_request is None:
         return
-    bounce = bounce_of(message)
+    try:
+        bounce = bounce_of(message)
+        # Auto-replies mostly, but a clerk's "please use our portal" counts too. Anyone can type a tag: a
+        # stranger's link is never offered as the agency's portal.
+        found = None if bounce or communication.sender_unverified else portal_link(message)
+        automatic = is_auto_reply(message)
+    except Exception:  # reading a hostile message for these hints must never lose the message itself
+        logger.warning("Message %s not checked for bounce or portal", communication.pk, exc_info=True)
+        return
     if bounce is not None:
         bounce_record(records_request=records_request, bounce=bounce)
-        return
-    if communication.sender_unverified:
-        return  # anyone can type a tag: a stranger's link is never offered as the agency's portal
-    found = portal_link(message)  # auto-replies mostly, but a clerk's "please use our portal" counts too
-    if found:
-        portal_suggest(records_request=records_request, name=found[0], url=found[1])
+    elif found:
+        portal_suggest(records_request=records_request, name=found[0], url=found[1], automatic=automatic)
 
 
 def bounce_record(*, records_request: RecordsRequest, bounce: Bounce) -> bool:
@@ -155,7 +159,7 @@ def bounce_record(*, records_request: RecordsRequest, bounce: Bounce) -> bool:
     return True
 
 
-def portal_suggest(*, records_request: RecordsRequest, name: str, url: str) -> bool:
+def portal_suggest(*, records_request: RecordsRequest, name: str, url: str, automatic: bool = False) -> bool:
     """Leave a portal suggestion on the agency (once per URL); False when it is already its portal."""
     agency = records_request.agency
     if url in (agency.portal_url, agency.portal_suggestion_url):
@@ -166,8 +170,8 @@ def portal_suggest(*, records_request: RecordsRequest, name: str, url: str) -> b
         RequestEvent.objects.create(
             request=records_request,
             kind=RequestEventKind.NOTE,
-            message=f"{agency.name} replied with a link to a {name} records portal ({url}): "
-            "a switch to it is suggested on the agency's page.",
+            message=f"{agency.name}'s {'automatic reply' if automatic else 'reply'} links to a {name} "
+            f"records portal ({url}): a switch to it is suggested on the agency's page.",
         )
     return True
 

@@ -125,7 +125,8 @@ def test_a_portal_auto_reply_suggests_the_portal_without_switching(records_reque
     agency = Agency.objects.get(pk=records_request.agency_id)
     assert (agency.portal_suggestion_url, agency.portal_suggestion_name) == (link, name)
     assert agency.portal_url == "" and agency.email == "foia@springfield.example"  # nothing switched
-    assert RequestEvent.objects.filter(request=records_request, message__contains=name).exists()
+    event = RequestEvent.objects.get(request=records_request, message__contains=name)
+    assert "automatic reply" in event.message
 
 
 def test_a_portal_link_inside_html_is_found(records_request):
