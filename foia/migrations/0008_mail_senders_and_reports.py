@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('foia', '0006_exact_search'),
+        ('foia', '0007_campaign_limits'),
     ]
 
     operations = [
