@@ -111,8 +111,8 @@ def _mail_upload_report(request, results, fallback) -> None:
     if not_yours:
         messages.warning(
             request,
-            f"{not_yours} message(s) match a request you cannot change; they wait in the unsorted inbox "
-            "for its owner or an editor.",
+            f"{counted(not_yours, 'message')} matched a request you cannot change; left in the unsorted "
+            "inbox for its owner or an editor.",
         )
     for result in new:
         report_rejections(request, result.rejected)
