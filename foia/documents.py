@@ -9,9 +9,7 @@ import os
 import re
 import shutil
 import tempfile
-import unicodedata
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -22,6 +20,29 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .archives import ZipBudget, ZipRefused, zip_expand
+from .documents_sniff import (  # noqa: F401  (the types and checks are imported from here by callers)
+    CHUNK,
+    DOC,
+    DOCX,
+    EML,
+    EXTENSIONS,
+    GIF,
+    INLINE_TYPES,
+    JPEG,
+    MSG,
+    NO_TEXT_TYPES,
+    PDF,
+    PNG,
+    TEXT,
+    TIFF,
+    XLS,
+    XLSX,
+    ZIP,
+    FileRejected,
+    file_type_sniff,
+    filename_clean,
+    name_for_type,
+)
 from .models import (
     Document,
     DocumentKind,
@@ -42,62 +63,6 @@ EXTRACT_TASK = "foia.tasks.documents.extract_document"
 EXTRACT_SOFT_LIMIT = 2 * settings.FOIA_EXTRACT_TIMEOUT + settings.FOIA_OCR_TIMEOUT + 60
 EXTRACT_HARD_LIMIT = EXTRACT_SOFT_LIMIT + 60
 
-CHUNK = 1024 * 1024
-PDF = "application/pdf"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOC = "application/msword"
-XLS = "application/vnd.ms-excel"
-MSG = "application/vnd.ms-outlook"
-ZIP = "application/zip"
-EML = "message/rfc822"
-TEXT = "text/plain"
-PNG, JPEG, GIF, TIFF = "image/png", "image/jpeg", "image/gif", "image/tiff"
-
-EXTENSIONS = {
-    PDF: ".pdf",
-    DOCX: ".docx",
-    XLSX: ".xlsx",
-    DOC: ".doc",
-    XLS: ".xls",
-    MSG: ".msg",
-    ZIP: ".zip",
-    EML: ".eml",
-    TEXT: ".txt",
-    PNG: ".png",
-    JPEG: ".jpg",
-    GIF: ".gif",
-    TIFF: ".tif",
-}
-# Browsers render these safely inside a sandboxed response; everything else is only ever downloaded.
-INLINE_TYPES = frozenset({PDF, PNG, JPEG, GIF})
-# Types with no text for extraction to find (archives are expanded instead). PNG, JPEG and TIFF are OCR'd.
-NO_TEXT_TYPES = frozenset({ZIP, DOC, XLS, MSG, GIF})
-
-MAGIC = [
-    (b"\x89PNG\r\n\x1a\n", PNG),
-    (b"\xff\xd8\xff", JPEG),
-    (b"GIF87a", GIF),
-    (b"GIF89a", GIF),
-    (b"II*\x00", TIFF),
-    (b"MM\x00*", TIFF),
-]
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-MARKUP = re.compile(rb"<\s*(!doctype\s+html|html|head|body|script|iframe|svg|object|embed|meta)\b", re.I)
-EMAIL_HEADER = re.compile(
-    rb"^(from|to|cc|subject|date|message-id|received|mime-version|return-path|reply-to):", re.I | re.M
-)
-
-
-class FileRejected(Exception):
-    """A file that was not stored, with a reason a person can read."""
-
-    def __init__(self, reason: str, name: str = ""):
-        super().__init__(f"{name}: {reason}" if name else reason)
-        self.reason = reason
-        self.name = name
-
 
 @dataclass
 class StoreResult:
@@ -108,13 +73,6 @@ class StoreResult:
     new_documents: int = 0
 
 
-def filename_clean(name: str) -> str:
-    """A display name: last path part only, no control characters, never empty; never used as a path."""
-    name = unicodedata.normalize("NFC", str(name or ""))
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = name.strip().lstrip(".").strip()
-    return name[:200] or "unnamed"
 
 
 def kind_suggest(text: str) -> str:
@@ -157,70 +115,6 @@ KIND_KEYWORDS = [
 ]
 
 
-def file_type_sniff(path: str) -> str:
-    """The MIME type decided from the bytes; FileRejected for HTML, SVG and anything not allowed."""
-    with open(path, "rb") as handle:
-        head = handle.read(65536)
-    if not head:
-        raise FileRejected("the file is empty")
-    if head.lstrip(b"\x00\t\r\n \xef\xbb\xbf")[:5] == b"%PDF-":
-        return PDF
-    for magic, mime in MAGIC:
-        if head.startswith(magic):
-            return mime
-    if head.startswith(ZIP_MAGIC):
-        return _zip_kind(path)
-    if head.startswith(OLE_MAGIC):
-        return _ole_kind(path)
-    return _text_kind(head)
-
-
-def _zip_kind(path: str) -> str:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise FileRejected(f"damaged zip archive ({exc})") from None
-    if "[Content_Types].xml" in names:
-        if any(n.startswith("word/") for n in names):
-            return DOCX
-        if any(n.startswith("xl/") for n in names):
-            return XLSX
-        raise FileRejected("an Office file of a kind not accepted (only Word and Excel are); ask for a PDF")
-    if names and names[0] == "mimetype":
-        raise FileRejected("an OpenDocument file, not accepted; ask for PDF, Word or Excel")
-    return ZIP
-
-
-def _ole_kind(path: str) -> str:
-    with open(path, "rb") as handle:
-        data = handle.read(16 * CHUNK)
-    for stream, mime in (("WordDocument", DOC), ("Workbook", XLS), ("Book", XLS), ("__substg1.0_", MSG)):
-        if stream.encode("utf-16-le") in data:
-            return mime
-    raise FileRejected("an old-style Office file that is neither Word nor Excel")
-
-
-def _text_kind(head: bytes) -> str:
-    if b"\x00" in head:
-        raise FileRejected("a file type that is not accepted (PDF, Word, Excel, text, email, images, zip)")
-    if MARKUP.search(head[:4096]) or (head.lstrip().startswith(b"<?xml") and b"<svg" in head.lower()):
-        raise FileRejected("HTML or SVG, which is never accepted (it could run scripts); ask for a PDF")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A character cut in half at the end of the sample is still UTF-8; anything else is Latin-1.
-        cut = exc.start >= len(head) - 4
-        text = head[: exc.start].decode("utf-8") if cut else head.decode("latin-1")
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
-    if controls > max(2, len(text) // 100):
-        raise FileRejected("a binary file of a type that is not accepted")
-    top = head.lstrip()
-    if top.startswith(b"From ") or len(EMAIL_HEADER.findall(top[:4096])) >= 2 and EMAIL_HEADER.match(top):
-        return EML
-    return TEXT
-
-
 def _spool(fileobj: IO[bytes], limit: int) -> tuple[IO[bytes], str, int]:
     """Copy to a temporary file while hashing; stops reading as soon as the limit is passed."""
     if hasattr(fileobj, "seek"):
@@ -259,10 +153,15 @@ def document_store(
     records_request: RecordsRequest,
     communication=None,
     added_by=None,
+    byte_budget: int | None = None,
 ) -> StoreResult:
-    """Store one file on a request (a zip also as its entries); FileRejected says why a file was refused."""
+    """Store one file on a request (a zip also as its entries); FileRejected says why a file was refused.
+
+    `byte_budget` caps the file and everything a zip expands to (mail from an unconfirmed sender)."""
     display = filename_clean(name)
     limit = settings.FOIA_MAX_UPLOAD_BYTES
+    if byte_budget is not None:
+        limit = min(limit, byte_budget)
     declared = _declared_size(fileobj)
     if declared is not None and declared > limit:
         # Refused from its size alone: a 2 GB upload is never read.
@@ -273,6 +172,8 @@ def document_store(
         spool, sha256, size = _spool(fileobj, limit)
     except FileRejected as exc:
         raise FileRejected(exc.reason, display) from None
+    if byte_budget is not None:
+        budget.bytes = min(budget.bytes, byte_budget - size)
     with spool:
         _store_spooled(
             spool, sha256, size, display, records_request, communication, added_by, 0, budget, result
@@ -321,6 +222,7 @@ def _store_spooled(
         mime = file_type_sniff(spool.name)
     except FileRejected as exc:
         raise FileRejected(exc.reason, display) from None
+    display = name_for_type(display, mime)
     members = []
     if mime == ZIP:  # expanded every time, so each request it arrives on gets its entries linked
         try:  # refused as a whole (nothing stored) for a bomb, an escape, too deep nesting, damage

@@ -7,7 +7,6 @@ inside a forwarded message's body. Unmatched messages wait in the unsorted inbox
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import email
 import hashlib
@@ -30,6 +29,9 @@ from django.utils import timezone
 
 from .documents import EXTRACT_TASK, FileRejected, document_store, document_store_unsorted, filename_clean
 from .extraction import email_body_text
+from .mail_clean import UNPARSEABLE, header_get, header_get_all, text_clean
+from .mail_reports import reports_handle
+from .mail_senders import sender_unverified, unverified_bytes_left
 from .models import (
     Communication,
     CommunicationChannel,
@@ -41,6 +43,7 @@ from .models import (
     RequestEventKind,
 )
 from .outbound import header_clean
+from .permissions import can_work_request
 from .queue import task_enqueue_on_commit
 from .wording import counted
 
@@ -56,8 +59,12 @@ TEXT_ADDRESS = re.compile(r"[\w.+-]{1,64}@[\w.-]{1,255}")
 # Only the start of a forwarded body is searched for clues: the quoted headers sit at the top.
 FORWARDED_TEXT_CHARS = 20_000
 HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
-# An mbox separator: "From sender Tue Nov 24 10:00:00 2026" (a body line "From here on" is not one).
-MBOX_FROM = re.compile(rb"^From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ")
+
+
+UNVERIFIED_BUDGET_REFUSED = (
+    "over this request's storage budget for mail from unverified senders; "
+    "confirm the sender, then file it again"
+)
 
 
 class MailError(ValueError):
@@ -72,6 +79,8 @@ class IngestResult:
     created: bool
     matched_by: str = ""
     rejected: list[FileRejected] = field(default_factory=list)
+    # Matched a request the uploading person may not work: left unsorted for its owner or an editor.
+    not_yours: bool = False
 
 
 def message_parse(raw: bytes) -> EmailMessage:
@@ -82,21 +91,21 @@ def message_parse(raw: bytes) -> EmailMessage:
     if not HEADER_LINE.match(first):
         raise MailError(f"This is not an email message: the first line is not a header ({first[:60]!r}).")
     message = email.message_from_bytes(raw, policy=policy.default)
-    if not any(message.get(name) for name in ("From", "Message-ID", "Subject", "Date")):
+    if not any(header_get(message, name) for name in ("From", "Message-ID", "Subject", "Date")):
         raise MailError("This is not an email message: it has no From, Subject, Date or Message-ID header.")
     return message
 
 
 def message_id_of(message: EmailMessage, raw: bytes) -> str:
     """The Message-ID, or one made from the content so that the same message still arrives once."""
-    found = MESSAGE_ID.search(str(message.get("Message-ID", "")))
+    found = MESSAGE_ID.search(header_get(message, "Message-ID"))
     if found:
         return found.group(0)[:500]
     return f"<{hashlib.sha256(raw).hexdigest()}@generated.foia>"
 
 
 def _addresses(message: EmailMessage) -> list[str]:
-    values = [str(value) for name in ADDRESS_HEADERS for value in (message.get_all(name) or [])]
+    values = [value for name in ADDRESS_HEADERS for value in header_get_all(message, name)]
     return [address for _, address in getaddresses(values) if address]
 
 
@@ -131,7 +140,7 @@ def _by_tracking(text: str) -> RecordsRequest | None:
 
 
 def _by_thread(message: EmailMessage) -> RecordsRequest | None:
-    ids = MESSAGE_ID.findall(f"{message.get('In-Reply-To', '')} {message.get('References', '')}")
+    ids = MESSAGE_ID.findall(f"{header_get(message, 'In-Reply-To')} {header_get(message, 'References')}")
     if not ids:
         return None
     outgoing = Communication.objects.filter(message_id__in=ids, request__isnull=False)
@@ -145,14 +154,18 @@ def request_match(message: EmailMessage, body: str) -> tuple[RecordsRequest | No
     found = _by_token(token) if token else None
     if found:
         return found, "reply address"
-    found = _by_tracking(str(message.get("Subject", "")))
+    found = _by_tracking(header_get(message, "Subject"))
     if found:
         return found, "subject tag"
     found = _by_thread(message)
     if found:
         return found, "in-reply-to"
     # A reply a reporter forwarded: the clues sit in the quoted headers or in an attached message.
+    # A bounce quotes our own letter: its Message-ID is one we sent.
     for inner in _inner_messages(message):
+        found = _by_own_message_id(inner)
+        if found:
+            return found, "our message-id"
         found, how = request_match(inner, "")
         if found:
             return found, f"fwd: {how}"
@@ -163,7 +176,23 @@ def request_match(message: EmailMessage, body: str) -> tuple[RecordsRequest | No
 
 
 def _inner_messages(message: EmailMessage) -> list[EmailMessage]:
-    return [part.get_content() for part in message.walk() if part.get_content_type() == "message/rfc822"]
+    """Attached messages, and the quoted headers of a bounce (text/rfc822-headers)."""
+    inner = []
+    for part in message.walk():
+        if part.get_content_type() == "message/rfc822":
+            inner.append(part.get_content())
+        elif part.get_content_type() == "text/rfc822-headers":
+            inner.append(email.message_from_string(str(part.get_content())[:100_000], policy=policy.default))
+    return inner
+
+
+def _by_own_message_id(message: EmailMessage) -> RecordsRequest | None:
+    ids = MESSAGE_ID.findall(header_get(message, "Message-ID"))
+    if not ids:
+        return None
+    sent = Communication.objects.filter(message_id__in=ids, direction=Direction.OUTGOING)
+    found = sent.filter(request__isnull=False).select_related("request").first()
+    return found.request if found else None
 
 
 def message_attachments(message: EmailMessage) -> list[tuple[str, bytes]]:
@@ -185,12 +214,49 @@ def message_attachments(message: EmailMessage) -> list[tuple[str, bytes]]:
 
 def _occurred_at(message: EmailMessage):
     try:
-        when = parsedate_to_datetime(str(message.get("Date", "")))
+        when = parsedate_to_datetime(header_get(message, "Date"))
     except (TypeError, ValueError, IndexError):
         return timezone.now()
     if when is None:
         return timezone.now()
     return when if timezone.is_aware(when) else timezone.make_aware(when, datetime.UTC)
+
+
+@dataclass
+class _Fields:
+    """What is stored from a message, every value cleaned for the database."""
+
+    subject: str = ""
+    body: str = ""
+    from_address: str = ""
+    to_address: str = ""
+    in_reply_to: str = ""
+    references: str = ""
+    occurred_at: datetime.datetime | None = None
+
+
+def _message_fields(message: EmailMessage) -> _Fields:
+    return _Fields(
+        subject=header_get(message, "Subject", limit=500),
+        body=text_clean(email_body_text(message)),
+        from_address=header_get(message, "From", limit=320),
+        to_address=", ".join(_addresses(message))[:1000],
+        in_reply_to=header_get(message, "In-Reply-To", limit=500),
+        references=header_get(message, "References", limit=20000),
+        occurred_at=_occurred_at(message),
+    )
+
+
+def _read(message: EmailMessage) -> tuple[_Fields, RecordsRequest | None, str]:
+    """Fields and match; a message the parser chokes on is kept whole, unparsed, for the unsorted inbox."""
+    try:
+        fields = _message_fields(message)
+        records_request, matched_by = request_match(message, fields.body)
+    except Exception:  # hostile or broken mail must never block the mail behind it, nor answer 500
+        logger.warning("A message could not be parsed; stored as unparseable", exc_info=True)
+        fields = _Fields(subject="(unparseable message: download the raw copy)", occurred_at=timezone.now())
+        return fields, None, UNPARSEABLE
+    return fields, records_request, matched_by
 
 
 def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=None) -> IngestResult:
@@ -200,8 +266,14 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
     existing = Communication.objects.filter(message_id=message_id).first()
     if existing:
         return IngestResult(existing, created=False, matched_by=existing.matched_by)
-    body = email_body_text(message)
-    records_request, matched_by = request_match(message, body)
+    fields, records_request, matched_by = _read(message)
+    not_yours = bool(records_request and actor and not can_work_request(actor, records_request))
+    if not_yours:  # the same ownership rule as the request pages: mail is filed only where its uploader may
+        records_request, matched_by = None, ""
+    # A person uploading vouches for what she files; mail that arrives on its own may carry a guessed tag.
+    unverified = actor is None and sender_unverified(
+        records_request=records_request, matched_by=matched_by, from_header=fields.from_address
+    )
     raw_name = default_storage.save(f"mail/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.eml", ContentFile(raw))
     try:
         with transaction.atomic():
@@ -209,20 +281,22 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
                 request=records_request,
                 direction=Direction.INCOMING,
                 channel=channel,
-                subject=str(message.get("Subject", ""))[:500],
-                body=body,
-                from_address=str(message.get("From", ""))[:320],
-                to_address=", ".join(_addresses(message))[:1000],
+                subject=fields.subject,
+                body=fields.body,
+                from_address=fields.from_address,
+                to_address=fields.to_address,
                 message_id=message_id,
-                in_reply_to=str(message.get("In-Reply-To", ""))[:500],
-                references=str(message.get("References", "")),
+                in_reply_to=fields.in_reply_to,
+                references=fields.references,
                 matched_by=matched_by[:20],
                 raw_message=raw_name,
-                occurred_at=_occurred_at(message),
+                occurred_at=fields.occurred_at,
                 created_by=actor,
+                sender_unverified=unverified,
             )
             if records_request:
                 rejected = _file_away(communication, message, actor)
+                reports_handle(communication=communication, message=message)
             else:
                 rejected = _keep_unsorted(communication, message)
     except IntegrityError:
@@ -235,14 +309,30 @@ def mail_ingest(*, raw: bytes, channel: str = CommunicationChannel.EMAIL, actor=
     except BaseException:
         default_storage.delete(raw_name)
         raise
-    return IngestResult(communication, created=True, matched_by=matched_by, rejected=rejected)
+    return IngestResult(
+        communication, created=True, matched_by=matched_by, rejected=rejected, not_yours=not_yours
+    )
+
+
+def _attachments_read(communication: Communication, message: EmailMessage):
+    """(attachments, refusals): a broken MIME structure yields none and says so; the raw copy is kept."""
+    try:
+        return message_attachments(message), []
+    except Exception:  # hostile mail must not turn into a 500 or block the mail behind it
+        logger.warning("Attachments of message %s could not be read", communication.pk, exc_info=True)
+        return [], [FileRejected("the attachments could not be read; download the raw message")]
 
 
 def _file_away(communication: Communication, message: EmailMessage, actor) -> list[FileRejected]:
     """Attachments become documents; a timeline line; the reporter is told once the data is committed."""
     records_request = communication.request
-    rejected, stored = [], 0
-    for name, payload in message_attachments(message):
+    attachments, rejected = _attachments_read(communication, message)
+    stored = 0
+    for name, payload in attachments:
+        budget = unverified_bytes_left(records_request) if communication.sender_unverified else None
+        if budget is not None and len(payload) > budget:
+            rejected.append(FileRejected(UNVERIFIED_BUDGET_REFUSED, name))
+            continue
         try:
             result = document_store(
                 fileobj=io.BytesIO(payload),
@@ -250,6 +340,7 @@ def _file_away(communication: Communication, message: EmailMessage, actor) -> li
                 records_request=records_request,
                 communication=communication,
                 added_by=actor,
+                byte_budget=budget,
             )
         except FileRejected as exc:
             rejected.append(exc)
@@ -257,6 +348,9 @@ def _file_away(communication: Communication, message: EmailMessage, actor) -> li
         stored += len(result.links)
         rejected.extend(result.rejected)
     note = f"Email received: {communication.subject or '(no subject)'}"
+    if communication.sender_unverified:
+        sender = communication.from_address[:80]
+        note += f" · unverified sender {sender} (matched only by its tag): please confirm"
     if stored:
         note += f" · {counted(stored, 'attachment')} filed"
     if rejected:
@@ -289,8 +383,8 @@ def _notification_queue(communication: Communication) -> None:
 
 def _keep_unsorted(communication: Communication, message: EmailMessage) -> list[FileRejected]:
     """An unmatched message's attachments are stored and searchable now, not only once someone files it."""
-    rejected = []
-    for name, payload in message_attachments(message):
+    attachments, rejected = _attachments_read(communication, message)
+    for name, payload in attachments:
         try:
             with transaction.atomic():
                 result = document_store_unsorted(
@@ -358,77 +452,3 @@ def communication_assign(*, communication: Communication, records_request: Recor
         _file_away(communication, message, actor)
         _unsorted_filed(communication)
     return True
-
-
-def mail_file_split(data: bytes, *, filename: str = "") -> list[bytes]:
-    """One raw message per item from a .eml or an mbox; MailError naming the message and line if malformed."""
-    if not data.strip():
-        raise MailError(f"{filename or 'The file'} is empty.")
-    looks_mbox = data.startswith(b"From ")
-    if filename.lower().endswith(".mbox") and not looks_mbox:
-        raise MailError(f"{filename} is not an mbox file: line 1 should start with 'From '.")
-    if not looks_mbox:
-        message_parse(data)
-        return [data]
-    messages, current, start_line, previous_blank = [], [], 1, True
-    for number, line in enumerate(data.splitlines(keepends=True), 1):
-        if (number == 1 or previous_blank) and MBOX_FROM.match(line):
-            if current:
-                messages.append((start_line, b"".join(current)))
-            current, start_line = [], number + 1
-        else:
-            # mboxrd quoting: ">From " in a body was "From ".
-            current.append(line[1:] if re.match(rb"^>+From ", line) else line)
-        previous_blank = not line.strip()
-    messages.append((start_line, b"".join(current)))
-    for index, (line_number, raw) in enumerate(messages, 1):
-        try:
-            message_parse(raw)
-        except MailError as exc:
-            raise MailError(f"{filename or 'mbox'}: message {index} (line {line_number}): {exc}") from None
-    return [raw for _, raw in messages]
-
-
-def mail_import(*, data: bytes, filename: str = "", actor=None, channel=CommunicationChannel.EMAIL):
-    """Import a .eml or .mbox: every message or none (a malformed file stores nothing)."""
-    raws = mail_file_split(data, filename=filename)
-    with transaction.atomic():
-        return [mail_ingest(raw=raw, actor=actor, channel=channel) for raw in raws]
-
-
-def imap_fetched_bytes(fetched) -> bytes | None:
-    """The message bytes out of an imaplib FETCH response ([(b'1 (UID 7 BODY[] {n}', b'...'), b')'])."""
-    for item in fetched or []:
-        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
-            return item[1]
-    return None
-
-
-def imap_poll(*, url: str, batch: int = 50) -> int:
-    """Ingest unseen messages from an IMAP folder, marking each seen only once it is stored."""
-    import imaplib
-    from urllib.parse import unquote, urlsplit
-
-    parts = urlsplit(url)
-    secure = parts.scheme == "imaps"
-    client_class = imaplib.IMAP4_SSL if secure else imaplib.IMAP4
-    client = client_class(parts.hostname, parts.port or (993 if secure else 143), timeout=60)
-    stored = 0
-    try:
-        client.login(unquote(parts.username or ""), unquote(parts.password or ""))
-        client.select(unquote(parts.path.strip("/")) or "INBOX")
-        _, found = client.uid("SEARCH", None, "UNSEEN")
-        for uid in (found[0] or b"").split()[:batch]:
-            _, fetched = client.uid("FETCH", uid, "(BODY.PEEK[])")
-            raw = imap_fetched_bytes(fetched)
-            if raw is None:
-                continue
-            try:
-                stored += int(mail_ingest(raw=raw).created)
-            except MailError as exc:
-                logger.warning("IMAP message %s is not usable mail and is left marked seen: %s", uid, exc)
-            client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
-    finally:
-        with contextlib.suppress(OSError, imaplib.IMAP4.error):
-            client.logout()
-    return stored

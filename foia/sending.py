@@ -83,6 +83,8 @@ def request_send_problem(records_request: RecordsRequest) -> str:
         return f"{records_request.tracking_number} is already queued for sending."
     if not records_request.agency.email:
         return f"{records_request.agency.name} has no email address; use the portal/mail/fax checklist."
+    if records_request.agency.email_bounced:  # foia.mail_reports marked it after a bounce
+        return f"{records_request.agency.email} bounced; the agency needs a new contact."
     if records_request.letter_state != LetterState.READY or not records_request.letter_pdf:
         return f"{records_request.tracking_number}: generate the letter's PDF first."
     return ""

@@ -7,6 +7,7 @@ import json
 import zipfile
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
@@ -14,10 +15,10 @@ from foia import mail as mail_module
 from foia.documents import FileRejected, document_store
 from foia.extraction import html_to_text
 from foia.mail import FORWARDED_TEXT_CHARS, mail_ingest
-from foia.models import Communication, Document, RequestDocument, Status
+from foia.models import Communication, Document, RecordsRequest, RequestDocument, RequestEvent, Status
 from foia.views.mail import inbound_email
 
-from .factories import RecordsRequestFactory, eml_bytes
+from .factories import AgencyFactory, CampaignFactory, RecordsRequestFactory, eml_bytes
 from .test_campaign_views import FORM as CAMPAIGN_FORM
 
 WEBHOOK_SECRET = "bad-input-webhook-secret"
@@ -286,7 +287,7 @@ def test_the_preview_of_a_slow_template_answers_with_the_error(alice_client, ali
     LawFactory()
     campaign = CampaignFactory(owner=alice, body_template=NESTED_LOOPS)  # saved before the check existed
     campaign.agencies.add(AgencyFactory())
-    response = alice_client.get(reverse("letter-preview", args=[campaign.pk]) + "?agency=abc")
+    response = alice_client.get(reverse("letter-preview", args=[campaign.pk]))
     assert response.status_code == 200
     assert "the template was stopped" in response.context["error"]
 
@@ -314,3 +315,64 @@ def test_a_stored_letter_over_the_limit_fails_on_the_worker_with_its_size(db):
     assert campaigns.letter_generate(records_request_id=records_request.pk) == LetterState.FAILED
     records_request.refresh_from_db()
     assert "1,000,000 characters long; the limit is 100,000" in records_request.letter_error
+
+
+# --- Web pages: ids and numbers typed into URLs and forms (mail, letters, outcomes) -----------------------
+
+
+@pytest.fixture
+def alices_request(alice):
+    return RecordsRequestFactory(tracking_number="RING-0042", owner=alice, status=Status.SENT)
+
+
+def test_a_letter_preview_for_agency_abc_is_a_400_that_names_the_parameter(alice_client):
+    campaign = CampaignFactory()
+    campaign.agencies.add(AgencyFactory())
+    response = alice_client.get(reverse("letter-preview", args=[campaign.pk]), {"agency": "abc"})
+    assert response.status_code == 400
+    assert b"agency" in response.content and response["Content-Type"].startswith("text/plain")
+
+
+def test_a_letter_preview_for_an_agency_id_too_large_for_the_database_is_a_400(alice_client):
+    campaign = CampaignFactory()
+    campaign.agencies.add(AgencyFactory())
+    response = alice_client.get(reverse("letter-preview", args=[campaign.pk]), {"agency": "9" * 30})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("value", ["abc", "1e5", "-1", "9" * 30, ""])
+def test_assigning_mail_to_records_request_abc_says_what_is_wrong(alice_client, alices_request, value):
+    communication = mail_ingest(raw=eml_bytes(subject="Who is this for?")).communication
+    response = alice_client.post(
+        reverse("mail-assign", args=[communication.pk]), {"records_request": value}, follow=True
+    )
+    assert response.status_code == 200
+    assert "records_request" in response.content.decode()
+    assert Communication.objects.get().request_id is None
+
+
+def test_a_mail_upload_naming_request_abc_is_a_field_error(alice_client, alices_request):
+    response = alice_client.post(
+        reverse("mail-upload"),
+        {"file": SimpleUploadedFile("r.eml", eml_bytes(subject="x")), "records_request": "abc"},
+    )
+    assert response.status_code == 200 and response.context["form"].errors["records_request"]
+    assert Communication.objects.count() == 0
+
+
+def test_an_outcome_with_fee_amount_1e20_is_a_field_error_and_changes_nothing(alice_client, alices_request):
+    url = reverse("record-outcome", args=[alices_request.pk])
+    response = alice_client.post(url, {"status": "payment_required", "fee_amount": "1e20"}, follow=True)
+    assert response.status_code == 200 and "fee_amount" in response.content.decode()
+    alices_request.refresh_from_db()
+    assert alices_request.status == Status.SENT and alices_request.fee_amount is None
+    assert not RequestEvent.objects.filter(request=alices_request, kind="status").exists()
+    assert RecordsRequest.objects.count() == 1
+
+
+def test_a_status_change_with_fee_amount_1e20_changes_nothing(alice_client, alices_request):
+    url = reverse("request-status", args=[alices_request.pk])
+    response = alice_client.post(url, {"to_status": "payment_required", "fee_amount": "1e20"}, follow=True)
+    assert response.status_code < 500
+    alices_request.refresh_from_db()
+    assert alices_request.status == Status.SENT and alices_request.fee_amount is None

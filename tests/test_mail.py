@@ -9,15 +9,8 @@ import threading
 import pytest
 from django.core.management import CommandError, call_command
 
-from foia.mail import (
-    MailError,
-    communication_assign,
-    imap_fetched_bytes,
-    imap_poll,
-    mail_import,
-    mail_ingest,
-    reply_notify,
-)
+from foia.mail import MailError, communication_assign, mail_ingest, reply_notify
+from foia.mail_sources import imap_fetched_bytes, imap_poll, mail_import
 from foia.models import Communication, Direction, Document, RequestDocument, RequestEvent
 
 from .factories import CommunicationFactory, RecordsRequestFactory, eml_bytes, pdf_bytes
@@ -195,6 +188,7 @@ def test_nobody_is_told_about_an_unowned_request(db, mailoutbox):
 class TinyImap(socketserver.StreamRequestHandler):
     messages: dict[int, bytes] = {}
     seen: set[int] = set()
+    flags: dict[int, str] = {}
 
     def reply(self, text: str) -> None:
         self.wfile.write(text.encode() + b"\r\n")
@@ -222,7 +216,9 @@ class TinyImap(socketserver.StreamRequestHandler):
                     f"* {uid} FETCH (UID {uid} BODY[] {{{len(raw)}}}\r\n".encode() + raw + b")\r\n"
                 )
             elif command == "UID STORE":
-                self.seen.add(int(args.split()[0]))
+                uid = int(args.split()[0])
+                self.seen.add(uid)
+                self.flags[uid] = self.flags.get(uid, "") + args
             elif command == "LOGOUT":
                 self.reply("* BYE")
                 self.reply(f"{tag} OK done")
@@ -232,7 +228,7 @@ class TinyImap(socketserver.StreamRequestHandler):
 
 @pytest.fixture
 def imap_server():
-    TinyImap.messages, TinyImap.seen = {}, set()
+    TinyImap.messages, TinyImap.seen, TinyImap.flags = {}, set(), {}
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), TinyImap)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

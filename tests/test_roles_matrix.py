@@ -386,6 +386,57 @@ def test_a_reporter_cannot_change_a_shared_agencys_stored_contact_an_editor_can(
     assert (agency.email, agency.contact_changed_by) == ("attacker@evil.example", erin)
 
 
+# --- Mail filing and shared documents (issue 14 item 6) --------------------------------------------------
+
+
+def test_a_reporters_mail_upload_never_files_onto_another_reporters_request(client, world, bob, erin):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from foia.models import Communication
+
+    from .factories import eml_bytes
+
+    alices = world["request"]
+    raw = eml_bytes(
+        subject=f"[{alices.tracking_number}] records", message_id="<upload@matrix>",
+        attachments=[("records.txt", b"plain records text", "text/plain")],
+    )  # fmt: skip
+    client.force_login(bob)
+    for fallback in ("", alices.pk):  # matched by its tag, or named as the request to file it on
+        response = client.post(
+            reverse("mail-upload"), {"file": SimpleUploadedFile("r.eml", raw), "records_request": fallback}
+        )
+        assert response.status_code in (302, 403)
+    stored = Communication.objects.get(message_id="<upload@matrix>")
+    assert stored.request_id is None  # waits in the unsorted inbox for Alice or an editor
+    assert RequestDocument.objects.filter(request=alices).count() == 1
+    client.force_login(erin)
+    url = url_for("mail-assign", world, communication=stored)
+    assert client.post(url, {"records_request": alices.pk}).status_code == 302
+    assert RequestDocument.objects.filter(request=alices).count() == 2
+
+
+def test_uploading_the_same_bytes_does_not_let_a_reporter_relabel_a_shared_document(
+    client, world, bob, alice
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    document = world["document"]
+    with document.file.open("rb") as handle:
+        content = handle.read()
+    client.force_login(bob)
+    bobs = world["bobs_request"]
+    upload = SimpleUploadedFile("same.pdf", content)
+    client.post(reverse("document-upload", args=[bobs.pk]), {"files": [upload]})
+    assert RequestDocument.objects.filter(request=bobs, document=document).exists()  # linked, shared
+    response = client.post(reverse("document-kind", args=[document.pk]), {"kind": DocumentKind.DENIAL})
+    assert response.status_code == 403
+    document.refresh_from_db()
+    assert document.kind == DocumentKind.CONTRACT
+    client.force_login(alice)  # Alice cannot relabel Bob's copy either
+    assert client.post(reverse("document-kind", args=[document.pk]), {"kind": "denial"}).status_code == 403
+
+
 # --- Django admin --------------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.functional import cached_property
 
 from .law import Law
@@ -35,13 +35,19 @@ def normalize_agency_name(name: str) -> str:
     return " ".join(text.split())
 
 
+def _no_contact() -> Q:
+    """No email that works (none, or the one that bounced), no portal, postal address or fax."""
+    no_email = Q(email="") | Q(email__iexact=F("bounced_email"))
+    return no_email & Q(portal_url="", address="", fax="")
+
+
 class AgencyQuerySet(models.QuerySet):
     def needing_contact(self):
-        """Agencies with no way to send them a request yet."""
-        return self.filter(email="", portal_url="", address="", fax="")
+        """Agencies with no way to send them a request yet (a bounced email does not count)."""
+        return self.filter(_no_contact())
 
     def with_contact(self):
-        return self.exclude(email="", portal_url="", address="", fax="")
+        return self.exclude(_no_contact())
 
     def needing_contact_for(self, campaign):
         """Agencies with no contact this campaign may use: simulated demo contacts count only in the demo.
@@ -50,7 +56,7 @@ class AgencyQuerySet(models.QuerySet):
         """
         if getattr(campaign, "is_demo", False):
             return self.needing_contact()
-        return self.filter(Q(email="", portal_url="", address="", fax="") | Q(is_demo=True))
+        return self.filter(_no_contact() | Q(is_demo=True))
 
 
 class Agency(models.Model):
@@ -92,6 +98,14 @@ class Agency(models.Model):
         help_text="Who last changed the email, portal, address, phone or fax (web form or import).",
     )
     contact_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Mail side (foia.mail_reports): the email is bad while it equals the address that bounced; typing a
+    # new one makes it good again without anyone clearing a flag.
+    bounced_email = models.EmailField(blank=True, editable=False, help_text="The address that bounced.")
+    bounced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    portal_suggestion_url = models.URLField(
+        blank=True, max_length=500, editable=False, help_text="A records portal an agency reply pointed to."
+    )
+    portal_suggestion_name = models.CharField(max_length=120, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -126,8 +140,16 @@ class Agency(models.Model):
         return Law.objects.for_jurisdiction(self.state)
 
     @property
+    def email_bounced(self) -> bool:
+        return bool(self.email) and self.email.strip().lower() == self.bounced_email.strip().lower()
+
+    @property
+    def usable_email(self) -> str:
+        return "" if self.email_bounced else self.email
+
+    @property
     def needs_contact(self) -> bool:
-        return not (self.email or self.portal_url or self.address or self.fax)
+        return not (self.usable_email or self.portal_url or self.address or self.fax)
 
     @property
     def contact_method(self) -> str:
@@ -135,7 +157,8 @@ class Agency(models.Model):
 
         The values are shared by SendMethod and CommunicationChannel.
         """
-        for method, value in (("email", self.email), ("portal", self.portal_url), ("mail", self.address)):
+        channels = (("email", self.usable_email), ("portal", self.portal_url), ("mail", self.address))
+        for method, value in channels:
             if value:
                 return method
         return "fax" if self.fax else ""

@@ -48,6 +48,10 @@ class Communication(models.Model):
         blank=True,
         help_text='How an incoming message found its request, e.g. "reply address".',
     )
+    # Matched only by a guessable tracking tag, from an address not known for the agency (foia.mail_senders).
+    sender_unverified = models.BooleanField(
+        default=False, help_text="Filed by its tracking tag alone; a person confirms the sender."
+    )
     raw_message = models.FileField(upload_to="mail/%Y/%m/", blank=True, help_text="The message as received.")
     # Outgoing sends: the key is stored before anything is sent, so a retry never sends twice.
     idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)

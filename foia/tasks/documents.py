@@ -60,7 +60,7 @@ def notify_reply(communication_id: int) -> bool:
 @shared_task(name="foia.tasks.documents.poll_imap", soft_time_limit=600, time_limit=660)
 def poll_imap() -> int:
     """Fetch new replies from the IMAP mailbox; does nothing unless FOIA_IMAP_URL is set."""
-    from foia.mail import imap_poll
+    from foia.mail_sources import imap_poll
 
     if not settings.FOIA_IMAP_URL:
         return 0

@@ -81,6 +81,8 @@ class ContactRuleMixin:
         if self.user.has_role(Role.EDITOR) or self.instance.is_demo:
             return cleaned
         for name, stored in self.stored.items():
+            if name == "email" and self.instance.email_bounced:
+                continue  # an address that bounced is no contact: replacing it is like filling an empty one
             if stored and cleaned.get(name, stored) != stored:
                 self.add_error(name, f"Only an editor can change a stored contact (now {stored!r}).")
         return cleaned

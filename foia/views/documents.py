@@ -89,6 +89,9 @@ def document_detail(request, pk):
         "pages": _pages_marked(document, request.GET.get("q", ""), request.GET.get("hit", "")),
         "kinds": DocumentKind.choices,
         "can_edit": any(_can_work(request.user, link.request) for link in links),
+        "can_set_kind": all(
+            _can_work(request.user, link.request) for link in document.links.select_related("request")
+        ),
         "inline_ok": document.mime_type in INLINE_TYPES,
     }
     return render(request, "documents/detail.html", context)
@@ -116,8 +119,14 @@ def _can_work(user, records_request) -> bool:
 @role_required(Role.REPORTER)
 def document_kind(request, pk):
     document = get_object_or_404(Document, pk=pk)
-    if not any(_can_work(request.user, link.request) for link in document.links.select_related("request")):
-        raise PermissionDenied("Only the owner of a request it arrived on, or an editor, can change it.")
+    # One document (one SHA-256) is shared by every request it arrived on: whoever changes its kind must be
+    # allowed to change every one of them, or uploading the same bytes would let anyone relabel it.
+    links = list(document.links.select_related("request"))
+    if not links or not all(_can_work(request.user, link.request) for link in links):
+        raise PermissionDenied(
+            "This document is on requests you cannot change; only someone who may change all of them "
+            "(their owners together, or an editor) can set its kind."
+        )
     kind = request.POST.get("kind", "")
     if kind not in DocumentKind.values:
         messages.error(request, f"Unknown kind {kind!r}.")

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -34,8 +34,12 @@ def campaign_letter_preview(request, pk):
     """The campaign's letter as one agency would get it, or the template error with its line."""
     campaign = get_object_or_404(Campaign, pk=pk)
     agencies = campaign.agencies.order_by("state", "name")
-    chosen = request.GET.get("agency", "")  # ?agency=abc shows the first agency, not a 500
-    agency = (agencies.filter(pk=int(chosen)).first() if chosen.isdigit() else None) or agencies.first()
+    chosen = request.GET.get("agency", "").strip()
+    if chosen and not (chosen.isdigit() and int(chosen) < 2**63):
+        return HttpResponseBadRequest(
+            f"agency: {chosen[:40]!r} is not an agency id (a whole number).", content_type="text/plain"
+        )
+    agency = (agencies.filter(pk=int(chosen)).first() if chosen else None) or agencies.first()
     context = {"campaign": campaign, "agencies": agencies[:500], "agency": agency}
     if agency is None:
         context["error"] = "Add agencies to the campaign to preview its letter."

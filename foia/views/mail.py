@@ -7,17 +7,22 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from ..downloads import download_response
-from ..mail import MailError, communication_assign, mail_import, mail_ingest
-from ..models import Communication, Direction, RecordsRequest, Role
-from ..permissions import require_can_work, role_required
+from ..mail import MailError, communication_assign, mail_ingest
+from ..mail_reports import portal_suggestion_accept, portal_suggestion_dismiss
+from ..mail_senders import sender_confirm
+from ..mail_sources import mail_import
+from ..models import Agency, Communication, Direction, RecordsRequest, Role
+from ..permissions import can_work_request, require_can_work, role_required
 from ..wording import counted
 from .uploads import limit_upload_sizes, report_rejections
 
@@ -122,6 +127,13 @@ def _mail_upload_report(request, results, fallback) -> None:
         f"{counted(len(results), 'message')} read: {len(new)} new, {filed} filed on requests, "
         f"{len(new) - filed} left unsorted, {len(results) - len(new)} already stored.",
     )
+    not_yours = sum(1 for r in new if r.not_yours and r.communication.request_id is None)
+    if not_yours:
+        messages.warning(
+            request,
+            f"{counted(not_yours, 'message')} matched a request you cannot change; left in the unsorted "
+            "inbox for its owner or an editor.",
+        )
     for result in new:
         report_rejections(request, result.rejected)
 
@@ -143,9 +155,13 @@ def mail_unsorted(request):
 @role_required(Role.REPORTER)
 def mail_assign(request, pk):
     communication = get_object_or_404(Communication, pk=pk, direction=Direction.INCOMING)
-    records_request = RecordsRequest.objects.filter(pk=request.POST.get("records_request") or 0).first()
+    chosen = (request.POST.get("records_request") or "").strip()
+    records_request = None
+    if chosen.isdigit() and int(chosen) < 2**63:
+        records_request = RecordsRequest.objects.visible_to(request.user).filter(pk=int(chosen)).first()
     if records_request is None:
-        messages.error(request, "Choose the request this message belongs to.")
+        what = f" ({chosen[:40]!r} is not a request you can see)" if chosen else ""
+        messages.error(request, f"records_request: choose the request this message belongs to{what}.")
         return redirect("mail-unsorted")
     require_can_work(request.user, records_request)
     if communication_assign(communication=communication, records_request=records_request, actor=request.user):
@@ -163,9 +179,22 @@ def communication_detail(request, pk):
     ):
         raise Http404("No message you may see.")
     attachments = communication.attachments.select_related("document")
-    return render(
-        request, "documents/communication.html", {"communication": communication, "attachments": attachments}
-    )
+    can_confirm = bool(communication.request) and can_work_request(request.user, communication.request)
+    context = {"communication": communication, "attachments": attachments, "can_confirm": can_confirm}
+    return render(request, "documents/communication.html", context)
+
+
+@require_POST
+@role_required(Role.REPORTER)
+def communication_confirm_sender(request, pk):
+    """A person who may work the request vouches for a message matched only by its tracking tag."""
+    communication = get_object_or_404(Communication.objects.select_related("request"), pk=pk)
+    if communication.request is None:
+        raise Http404("An unsorted message has no request to confirm it for.")
+    require_can_work(request.user, communication.request)
+    if sender_confirm(communication=communication, actor=request.user):
+        messages.success(request, "Sender confirmed.")
+    return redirect("communication-detail", pk=pk)
 
 
 def communication_raw(request, pk):
@@ -179,11 +208,38 @@ def communication_raw(request, pk):
     return download_response(communication.raw_message.open("rb"), filename=f"message-{pk}.eml")
 
 
+@require_POST
+@role_required(Role.REPORTER)
+def agency_portal_suggestion(request, pk):
+    """Accept or dismiss the portal a reply pointed to; switching a working contact is an editor's job."""
+    agency = get_object_or_404(Agency, pk=pk)
+    action = request.POST.get("action", "")
+    if not agency.portal_suggestion_url or action not in ("accept", "dismiss"):
+        messages.error(request, "action: nothing to accept or dismiss for this agency.")
+    elif action == "dismiss":
+        portal_suggestion_dismiss(agency=agency)
+        messages.success(request, "Portal suggestion dismissed.")
+    else:
+        replaces = agency.usable_email or (
+            agency.portal_url and agency.portal_url != agency.portal_suggestion_url
+        )
+        if replaces and not request.user.has_role(Role.EDITOR):
+            raise PermissionDenied("Only an editor can replace a working contact with a portal.")
+        portal_suggestion_accept(agency=agency, actor=request.user)
+        messages.success(request, f"{agency.name} now takes requests through {agency.portal_name}.")
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("agency-detail", pk=pk)
+
+
 urlpatterns = [
+    path("agencies/<int:pk>/portal-suggestion/", agency_portal_suggestion, name="agency-portal-suggestion"),
     path("mail/unsorted/", mail_unsorted, name="mail-unsorted"),
     path("mail/upload/", mail_upload, name="mail-upload"),
     path("mail/<int:pk>/", communication_detail, name="communication-detail"),
     path("mail/<int:pk>/raw/", communication_raw, name="communication-raw"),
     path("mail/<int:pk>/assign/", mail_assign, name="mail-assign"),
+    path("mail/<int:pk>/confirm-sender/", communication_confirm_sender, name="communication-confirm-sender"),
     path("inbound/email/", inbound_email, name="inbound-email"),
 ]

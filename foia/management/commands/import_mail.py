@@ -4,7 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from foia.mail import MailError, mail_import
+from foia.mail import MailError
+from foia.mail_sources import mail_import
 
 
 class Command(BaseCommand):
