@@ -1,8 +1,10 @@
 """Exact search: the phrase as written (case, quotes and layout aside), never stemmed, every hit verified.
 
-The database narrows the pages (PostgreSQL: regular expressions on the folded page text, served by a pg_trgm
-index; SQLite: the FTS5 trigram table, then REGEXP); each candidate is then checked in Python against the
-stored text (foia.search.text.query_matches), so what is shown is what the page says.
+The database narrows the pages (PostgreSQL: the words of a phrase adjacent in the unstemmed `simple` word
+index of migration 0009, or regular expressions served by a pg_trgm index where that index cannot answer -
+a hyphen in the phrase, a page too long for a tsvector; SQLite: the FTS5 trigram table, then REGEXP); each
+candidate is then checked in Python against the stored text (foia.search.text.query_matches), so what is
+shown is what the page says.
 """
 
 from __future__ import annotations
@@ -17,12 +19,32 @@ from .text import Query, fold_map, original_pattern, original_spans, query_match
 
 TRIGRAM_TABLE = "foia_documentpage_exact"
 BATCH = 500
+# What migration 0009 treats as a space in the word index: all but letters and digits that Python's \w also
+# counts as word characters, so a phrase Python finds is always a run of adjacent words there.
+SIMPLE_SEPARATORS = re.compile("[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
+
+
+def simple_words(text: str) -> str:
+    """A folded term as the words the `simple` index holds, or "" when that index cannot decide it: a hyphen
+    in the query also matches the word joined ("e-mail" finds "email"), and a term without such a letter or
+    digit has no words there."""
+    if "-" in text:
+        return ""
+    return " ".join(word for word in SIMPLE_SEPARATORS.split(text) if word)
 
 
 def _term_sql(term) -> tuple[str, list]:
     """The condition for one term on page p, and its parameters."""
     if connection.vendor == "postgresql":
-        return "p.search_text ~ %s", [term.postgres_pattern()]
+        words = "" if term.negative else simple_words(term.text)
+        if not words:  # an excluded term must be exact: a looser match would exclude too much
+            return "p.search_text ~ %s", [term.postgres_pattern()]
+        # Adjacent words narrow; pages too long for the word index (NULL) get the trigram check instead.
+        condition = (
+            "p.search_simple @@ phraseto_tsquery('simple', %s)"
+            " OR (p.search_simple IS NULL AND p.search_text ~ %s)"
+        )
+        return condition, [words, term.postgres_pattern()]
     clause, params = "p.search_text REGEXP %s", [term.python_pattern()]
     chunk = max(term.text.split("-"), key=len)
     if len(chunk) >= 3 and not term.negative:  # the trigram table needs three characters to narrow anything
