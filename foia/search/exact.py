@@ -89,16 +89,31 @@ def page_candidates(
     return rows
 
 
-def pages_verify(query: Query, page_ids: list[int]) -> dict[int, DocumentPage]:
-    """The pages (of these) whose stored folded text really matches, starting on the page itself."""
-    pages = DocumentPage.objects.filter(pk__in=page_ids).only(
-        "id", "search_text", "search_own_length", "number"
-    )
-    return {page.pk: page for page in pages if query_matches(query, page.search_text, page.search_own_length)}
+def pages_verify(query: Query, page_ids: list[int]) -> dict[int, int]:
+    """The pages (of these) whose stored folded text really matches, starting on the page itself: {page id:
+    where in the folded text the first match starts}. Plain rows, no models: the clause finder checks
+    thousands."""
+    rows = DocumentPage.objects.filter(pk__in=page_ids).values_list("id", "search_text", "search_own_length")
+    good = {}
+    for page_id, folded, own_length in rows:
+        spans = query_matches(query, folded, own_length)
+        if spans:
+            good[page_id] = spans[0][0]
+    return good
 
 
-def page_snippet(query: Query, page: DocumentPage) -> str:
-    """A passage of the page's faithful text with the matches marked."""
+# How far before its folded position a match may start in the faithful text (folding only removes
+# characters, save the rare letter whose lower case is longer), and how much after it a snippet shows.
+SLACK, SNIPPET_REACH = 64, 900
+
+
+def page_snippet(query: Query, page: DocumentPage, folded_start: int | None = None) -> str:
+    """A passage of the page's faithful text with the matches marked. With `folded_start` (from pages_verify)
+    the faithful text is searched from about there, not from its beginning."""
+    if folded_start is not None:
+        spans = _spans_near(query, page.text, max(0, folded_start - SLACK))
+        if spans:
+            return snippet_around(page.text, spans)
     spans = original_spans(query, page.text)
     if not spans:  # the phrase runs on to the next page: mark the part of it on this page
         for start, _end in query_matches(query, page.search_text, page.search_own_length):
@@ -107,6 +122,20 @@ def page_snippet(query: Query, page: DocumentPage) -> str:
             if found:
                 spans.append(found[-1].span())
     return snippet_around(page.text, sorted(set(spans)))
+
+
+def _spans_near(query: Query, text: str, position: int) -> list[tuple[int, int]]:
+    """Marks for a snippet starting at the first match at or after `position`, or [] when some term of every
+    group is missing from there on (then the caller looks at the whole page)."""
+    for group in query.groups:
+        patterns = [term.original_pattern() for term in group if not term.negative]
+        firsts = [pattern.search(text, position) for pattern in patterns]
+        if not all(firsts):
+            continue
+        first = min(match.start() for match in firsts)
+        end = min(len(text), first + SNIPPET_REACH)
+        return sorted({m.span() for pattern in patterns for m in pattern.finditer(text, first, end)})
+    return []
 
 
 def exact_document_hits(query: Query, *, where_docs: str, params: list, limit: int) -> list[SearchHit]:
@@ -128,7 +157,7 @@ def _verified(query: Query, rows: list[tuple]) -> list[SearchHit]:
     hits = []
     for page_id, link_id, _document_id, number, _agency_id in rows:
         if page_id in good:
-            snippet = page_snippet(query, full[page_id])
+            snippet = page_snippet(query, full[page_id], good[page_id])
             hits.append(SearchHit("document", 1.0, snippet, page=number, link=_link(link_id)))
     return hits
 
@@ -213,7 +242,7 @@ def exact_unsorted_hits(query: Query, *, limit: int) -> list[SearchHit]:
             hit = SearchHit(
                 "unsorted",
                 1.0,
-                page_snippet(query, pages[page_id]),
+                page_snippet(query, pages[page_id], good[page_id]),
                 communication=attachment.communication,
                 page=number,
             )
