@@ -1,5 +1,5 @@
-"""The unstemmed word index (PostgreSQL, migration 0009) only narrows: whatever the text says between and around
-the words, and however long the page, an exact phrase is found exactly where Python's check finds it."""
+"""The unstemmed word index (PostgreSQL, migration 0009) only narrows: whatever the text says between and
+around the words, and however long the page, an exact phrase is found where the Python check finds it."""
 
 from django.db import connection
 
@@ -70,3 +70,20 @@ def test_a_page_too_long_for_the_word_index_is_searched_to_its_end(db):
     answers = phrase_answers(campaign, "shall encourage adoption")
     assert answers[long_request.agency_id].answer == "yes"
     assert answers[short_request.agency_id].answer == "no"
+
+
+def test_a_clause_finder_hit_carries_its_document_request_and_marked_passage(db, django_assert_num_queries):
+    campaign = CampaignFactory()
+    records_request = RecordsRequestFactory(campaign=campaign)
+    pages = ["Cover letter.", "Officers shall encour-\nage adoption of the app. We encourage adoption."]
+    add_document(records_request, pages, "mou.pdf")
+    hit = phrase_answers(campaign, "encourage adoption")[records_request.agency_id].hit
+    with django_assert_num_queries(0):  # everything the page and the exports show is loaded
+        assert (hit.page, hit.link.filename, hit.document.mime_type) == (
+            2,
+            "mou.pdf",
+            hit.link.document.mime_type,
+        )
+        assert hit.agency == records_request.agency and hit.records_request.campaign == campaign
+    assert str(hit.snippet).count("<mark>") == 2
+    assert "shall <mark>encour- age adoption</mark>" in str(hit.snippet)
