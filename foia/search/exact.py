@@ -142,23 +142,31 @@ def exact_document_hits(query: Query, *, where_docs: str, params: list, limit: i
     """Up to `limit` verified hits on document pages, newest pages first."""
     window = limit * 4 + 20
     rows = page_candidates(query, where_docs=where_docs, params=params, limit=window)
-    hits = _verified(query, rows[: limit * 2 + 20])
-    if len(hits) < limit and len(rows) > limit * 2 + 20:
-        hits += _verified(query, rows[limit * 2 + 20 :])
+    hits = _verified(query, rows, limit)
     if len(hits) < limit and len(rows) == window:  # verification dropped many: look at every candidate
         rows = page_candidates(query, where_docs=where_docs, params=params)
-        hits = _verified(query, rows)
-    return hits[:limit]
+        hits = _verified(query, rows, limit)
+    return hits
 
 
-def _verified(query: Query, rows: list[tuple]) -> list[SearchHit]:
-    good = pages_verify(query, [row[0] for row in rows])
-    full = DocumentPage.objects.in_bulk(list(good))
-    hits = []
-    for page_id, link_id, _document_id, number, _agency_id in rows:
-        if page_id in good:
-            snippet = page_snippet(query, full[page_id], good[page_id])
-            hits.append(SearchHit("document", 1.0, snippet, page=number, link=_link(link_id)))
+def _verified(query: Query, rows: list[tuple], limit: int) -> list[SearchHit]:
+    """The first `limit` candidates that really match, as hits: pages read a little more than a screenful at
+    a time (one query each), checked and marked in the same pass."""
+    hits: list[SearchHit] = []
+    step = limit + 10
+    for start in range(0, len(rows), step):
+        chunk = rows[start : start + step]
+        pages = DocumentPage.objects.only("id", "number", "text", "search_text", "search_own_length").in_bulk(
+            [row[0] for row in chunk]
+        )
+        for page_id, link_id, _document_id, number, _agency_id in chunk:
+            page = pages[page_id]
+            spans = query_matches(query, page.search_text, page.search_own_length)
+            if spans:
+                snippet = page_snippet(query, page, spans[0][0])
+                hits.append(SearchHit("document", 1.0, snippet, page=number, link=_link(link_id)))
+                if len(hits) >= limit:
+                    return hits
     return hits
 
 
