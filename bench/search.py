@@ -1,6 +1,6 @@
 """Benchmark: full-text search over 50,000 documents of about 5 pages on PostgreSQL, and PDF extraction speed.
 
-    .venv/bin/python bench/search.py [--documents 50000] [--pages 5] [--words 250] [--runs 40]
+    .venv/bin/python bench/search.py [--documents 50000] [--pages 5] [--words 250] [--runs 40] [--reuse]
 
 Creates (drops first) the throwaway database foia_bench_search on 127.0.0.1:5432 (user postgres), bulk
 inserts generated page text with COPY (this is about search, not extraction), then times foia.search.search()
@@ -35,6 +35,17 @@ def recreate_database() -> None:
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+def database_filled() -> bool:
+    """Whether foia_bench_search exists with pages in it (for --reuse)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(f"{PG}/{DB_NAME}") as conn:
+            return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM foia_documentpage)").fetchone()[0])
+    except psycopg.Error:
+        return False
 
 
 def setup_django() -> None:
@@ -249,11 +260,17 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5, help="pages per document")
     parser.add_argument("--words", type=int, default=250, help="words per page")
     parser.add_argument("--runs", type=int, default=40, help="searches per kind of query")
-    parser.add_argument("--pdf-pages", type=int, default=200)
+    parser.add_argument("--pdf-pages", type=int, default=200, help="0 skips the extraction figure")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the database of an earlier run (migrated, not refilled)"
+    )
     args = parser.parse_args()
-    recreate_database()
-    setup_django()
-    populate(args.documents, args.pages, args.words)
+    if not (args.reuse and database_filled()):
+        recreate_database()
+        setup_django()
+        populate(args.documents, args.pages, args.words)
+    else:
+        setup_django()
     from foia.models import Campaign
 
     print(f"\nSearch over {args.documents * args.pages:,} pages ({args.runs} runs each, limit 50 hits):")
@@ -284,8 +301,9 @@ def main() -> None:
         f"clause finder (1 campaign, {len(rows)} agencies): {(time.perf_counter() - started) * 1000:.0f} ms, "
         f"{answers}"
     )
-    print()
-    bench_extraction(args.pdf_pages)
+    if args.pdf_pages:
+        print()
+        bench_extraction(args.pdf_pages)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ from django.db import connection
 from django.db.models import Count
 
 from ..documents import ZIP
-from ..models import Agency, Document, DocumentPage, ExtractionStatus, RecordsRequest
+from ..models import Agency, Document, DocumentPage, ExtractionStatus, RecordsRequest, RequestDocument
 from .exact import page_candidates, page_snippet, pages_verify
-from .hits import SearchHit, hits_load, snippet_around
+from .hits import SearchHit, snippet_around
 from .text import Query, Term, fold
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
@@ -66,16 +66,17 @@ def _words_candidates(phrase: str, campaign_id: int):
         return cursor.fetchall()
 
 
-def _first_verified(query: Query, by_agency: dict[int, list[tuple]]) -> dict[int, tuple]:
-    """For each agency, its newest candidate page that really has the phrase (rounds of one page each)."""
-    found: dict[int, tuple] = {}
+def _first_verified(query: Query, by_agency: dict[int, list[tuple]]) -> dict[int, tuple[tuple, int]]:
+    """For each agency, its newest candidate page that really has the phrase, and where the phrase starts in
+    the folded text (rounds of one page per undecided agency: most agencies are decided in the first)."""
+    found: dict[int, tuple[tuple, int]] = {}
     position = dict.fromkeys(by_agency, 0)
     while position:
         trying = {agency_id: by_agency[agency_id][i] for agency_id, i in position.items()}
         good = pages_verify(query, list({row[0] for row in trying.values()}))
         for agency_id, row in trying.items():
             if row[0] in good:
-                found[agency_id] = row
+                found[agency_id] = (row, good[row[0]])
                 del position[agency_id]
             elif position[agency_id] + 1 < len(by_agency[agency_id]):
                 position[agency_id] += 1
@@ -129,14 +130,15 @@ def phrase_answers(campaign, phrase: str, mode: str = EXACT) -> dict[int, Answer
     for row in candidates:
         by_agency[row[4]].append(row)
     if mode == WORDS:  # the stemmer decided; nothing to verify against the folded text
-        best = {agency_id: rows[0] for agency_id, rows in by_agency.items()}
+        best = {agency_id: (rows[0], None) for agency_id, rows in by_agency.items()}
     else:
         best = _first_verified(query, by_agency)
-    hits = _best_hits(query, best)
     statuses = _document_statuses(campaign)
-    requests = {
-        r.agency_id: r for r in RecordsRequest.objects.filter(campaign=campaign).select_related("agency")
-    }
+    loaded = list(RecordsRequest.objects.filter(campaign=campaign).select_related("agency"))
+    for records_request in loaded:
+        records_request.campaign = campaign
+    requests = {r.agency_id: r for r in loaded}
+    hits = _best_hits(query, best, {r.pk: r for r in loaded})
     agencies = {r.agency_id: r.agency for r in requests.values()}
     for agency in campaign.agencies.all():
         agencies.setdefault(agency.pk, agency)
@@ -160,18 +162,25 @@ def phrase_answers(campaign, phrase: str, mode: str = EXACT) -> dict[int, Answer
     return answers
 
 
-def _best_hits(query: Query, best: dict[int, tuple]) -> dict[int, SearchHit]:
-    pages = DocumentPage.objects.in_bulk([row[0] for row in best.values()])
+def _best_hits(
+    query: Query, best: dict[int, tuple], requests: dict[int, RecordsRequest]
+) -> dict[int, SearchHit]:
+    """The hit shown for each agency with one, in two queries: `requests` (by id, with agency and campaign)
+    are already loaded, so only the pages and the document links are read."""
+    pages = DocumentPage.objects.only("id", "number", "text", "search_text", "search_own_length").in_bulk(
+        [row[0] for row, _start in best.values()]
+    )
+    link_ids = {row[1] for row, _start in best.values()}
+    links = RequestDocument.objects.select_related("document").in_bulk(link_ids)
     hits = {}
-    for agency_id, (page_id, link_id, _doc, number, _agency) in best.items():
-        from ..models import RequestDocument
-
+    for agency_id, ((page_id, link_id, _doc, number, _agency), folded_start) in best.items():
         page = pages[page_id]
-        snippet = page_snippet(query, page)
+        snippet = page_snippet(query, page, folded_start)
         if "\x02" not in snippet:  # word forms: the words differ from the phrase; show the page's start
             snippet = snippet_around(page.text, [])
-        hits[agency_id] = SearchHit("document", 1.0, snippet, page=number, link=RequestDocument(pk=link_id))
-    hits_load(list(hits.values()))
+        link = links[link_id]
+        link.request = requests[link.request_id]  # candidates are the campaign's requests' documents
+        hits[agency_id] = SearchHit("document", 1.0, snippet, page=number, link=link)
     return hits
 
 

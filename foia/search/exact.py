@@ -1,8 +1,10 @@
 """Exact search: the phrase as written (case, quotes and layout aside), never stemmed, every hit verified.
 
-The database narrows the pages (PostgreSQL: regular expressions on the folded page text, served by a pg_trgm
-index; SQLite: the FTS5 trigram table, then REGEXP); each candidate is then checked in Python against the
-stored text (foia.search.text.query_matches), so what is shown is what the page says.
+The database narrows the pages (PostgreSQL: the words of a phrase adjacent in the unstemmed `simple` word
+index of migration 0009, or regular expressions served by a pg_trgm index where that index cannot answer -
+a hyphen in the phrase, a page too long for a tsvector; SQLite: the FTS5 trigram table, then REGEXP); each
+candidate is then checked in Python against the stored text (foia.search.text.query_matches), so what is
+shown is what the page says.
 """
 
 from __future__ import annotations
@@ -17,12 +19,32 @@ from .text import Query, fold_map, original_pattern, original_spans, query_match
 
 TRIGRAM_TABLE = "foia_documentpage_exact"
 BATCH = 500
+# What migration 0009 treats as a space in the word index: all but letters and digits that Python's \w also
+# counts as word characters, so a phrase Python finds is always a run of adjacent words there.
+SIMPLE_SEPARATORS = re.compile("[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
+
+
+def simple_words(text: str) -> str:
+    """A folded term as the words the `simple` index holds, or "" when that index cannot decide it: a hyphen
+    in the query also matches the word joined ("e-mail" finds "email"), and a term without such a letter or
+    digit has no words there."""
+    if "-" in text:
+        return ""
+    return " ".join(word for word in SIMPLE_SEPARATORS.split(text) if word)
 
 
 def _term_sql(term) -> tuple[str, list]:
     """The condition for one term on page p, and its parameters."""
     if connection.vendor == "postgresql":
-        return "p.search_text ~ %s", [term.postgres_pattern()]
+        words = "" if term.negative else simple_words(term.text)
+        if not words:  # an excluded term must be exact: a looser match would exclude too much
+            return "p.search_text ~ %s", [term.postgres_pattern()]
+        # Adjacent words narrow; pages too long for the word index (NULL) get the trigram check instead.
+        condition = (
+            "p.search_simple @@ phraseto_tsquery('simple', %s)"
+            " OR (p.search_simple IS NULL AND p.search_text ~ %s)"
+        )
+        return condition, [words, term.postgres_pattern()]
     clause, params = "p.search_text REGEXP %s", [term.python_pattern()]
     chunk = max(term.text.split("-"), key=len)
     if len(chunk) >= 3 and not term.negative:  # the trigram table needs three characters to narrow anything
@@ -67,16 +89,31 @@ def page_candidates(
     return rows
 
 
-def pages_verify(query: Query, page_ids: list[int]) -> dict[int, DocumentPage]:
-    """The pages (of these) whose stored folded text really matches, starting on the page itself."""
-    pages = DocumentPage.objects.filter(pk__in=page_ids).only(
-        "id", "search_text", "search_own_length", "number"
-    )
-    return {page.pk: page for page in pages if query_matches(query, page.search_text, page.search_own_length)}
+def pages_verify(query: Query, page_ids: list[int]) -> dict[int, int]:
+    """The pages (of these) whose stored folded text really matches, starting on the page itself: {page id:
+    where in the folded text the first match starts}. Plain rows, no models: the clause finder checks
+    thousands."""
+    rows = DocumentPage.objects.filter(pk__in=page_ids).values_list("id", "search_text", "search_own_length")
+    good = {}
+    for page_id, folded, own_length in rows:
+        spans = query_matches(query, folded, own_length)
+        if spans:
+            good[page_id] = spans[0][0]
+    return good
 
 
-def page_snippet(query: Query, page: DocumentPage) -> str:
-    """A passage of the page's faithful text with the matches marked."""
+# How far before its folded position a match may start in the faithful text (folding only removes
+# characters, save the rare letter whose lower case is longer), and how much after it a snippet shows.
+SLACK, SNIPPET_REACH = 64, 900
+
+
+def page_snippet(query: Query, page: DocumentPage, folded_start: int | None = None) -> str:
+    """A passage of the page's faithful text with the matches marked. With `folded_start` (from pages_verify)
+    the faithful text is searched from about there, not from its beginning."""
+    if folded_start is not None:
+        spans = _spans_near(query, page.text, max(0, folded_start - SLACK))
+        if spans:
+            return snippet_around(page.text, spans)
     spans = original_spans(query, page.text)
     if not spans:  # the phrase runs on to the next page: mark the part of it on this page
         for start, _end in query_matches(query, page.search_text, page.search_own_length):
@@ -87,27 +124,49 @@ def page_snippet(query: Query, page: DocumentPage) -> str:
     return snippet_around(page.text, sorted(set(spans)))
 
 
+def _spans_near(query: Query, text: str, position: int) -> list[tuple[int, int]]:
+    """Marks for a snippet starting at the first match at or after `position`, or [] when some term of every
+    group is missing from there on (then the caller looks at the whole page)."""
+    for group in query.groups:
+        patterns = [term.original_pattern() for term in group if not term.negative]
+        firsts = [pattern.search(text, position) for pattern in patterns]
+        if not all(firsts):
+            continue
+        first = min(match.start() for match in firsts)
+        end = min(len(text), first + SNIPPET_REACH)
+        return sorted({m.span() for pattern in patterns for m in pattern.finditer(text, first, end)})
+    return []
+
+
 def exact_document_hits(query: Query, *, where_docs: str, params: list, limit: int) -> list[SearchHit]:
     """Up to `limit` verified hits on document pages, newest pages first."""
     window = limit * 4 + 20
     rows = page_candidates(query, where_docs=where_docs, params=params, limit=window)
-    hits = _verified(query, rows[: limit * 2 + 20])
-    if len(hits) < limit and len(rows) > limit * 2 + 20:
-        hits += _verified(query, rows[limit * 2 + 20 :])
+    hits = _verified(query, rows, limit)
     if len(hits) < limit and len(rows) == window:  # verification dropped many: look at every candidate
         rows = page_candidates(query, where_docs=where_docs, params=params)
-        hits = _verified(query, rows)
-    return hits[:limit]
+        hits = _verified(query, rows, limit)
+    return hits
 
 
-def _verified(query: Query, rows: list[tuple]) -> list[SearchHit]:
-    good = pages_verify(query, [row[0] for row in rows])
-    full = DocumentPage.objects.in_bulk(list(good))
-    hits = []
-    for page_id, link_id, _document_id, number, _agency_id in rows:
-        if page_id in good:
-            snippet = page_snippet(query, full[page_id])
-            hits.append(SearchHit("document", 1.0, snippet, page=number, link=_link(link_id)))
+def _verified(query: Query, rows: list[tuple], limit: int) -> list[SearchHit]:
+    """The first `limit` candidates that really match, as hits: pages read a little more than a screenful at
+    a time (one query each), checked and marked in the same pass."""
+    hits: list[SearchHit] = []
+    step = limit + 10
+    for start in range(0, len(rows), step):
+        chunk = rows[start : start + step]
+        pages = DocumentPage.objects.only("id", "number", "text", "search_text", "search_own_length").in_bulk(
+            [row[0] for row in chunk]
+        )
+        for page_id, link_id, _document_id, number, _agency_id in chunk:
+            page = pages[page_id]
+            spans = query_matches(query, page.search_text, page.search_own_length)
+            if spans:
+                snippet = page_snippet(query, page, spans[0][0])
+                hits.append(SearchHit("document", 1.0, snippet, page=number, link=_link(link_id)))
+                if len(hits) >= limit:
+                    return hits
     return hits
 
 
@@ -191,7 +250,7 @@ def exact_unsorted_hits(query: Query, *, limit: int) -> list[SearchHit]:
             hit = SearchHit(
                 "unsorted",
                 1.0,
-                page_snippet(query, pages[page_id]),
+                page_snippet(query, pages[page_id], good[page_id]),
                 communication=attachment.communication,
                 page=number,
             )

@@ -134,6 +134,7 @@ class Query:
         return [term for group in self.groups for term in group]
 
 
+@functools.lru_cache(maxsize=256)
 def _pattern(text: str, start: str, end: str) -> str:
     # A hyphen in the query also matches the word joined: a line-end hyphen was removed from the index.
     body = re.escape(text).replace(r"\-", "-?").replace(r"\ ", " ")
