@@ -412,6 +412,9 @@ def _document_link(spool, sha256, size, mime, display, records_request, communic
             actor=added_by,
             message=f"Document added: {display}" + ("" if created else " (already stored; linked again)"),
         )
+        from .findings.notify import document_changed
+
+        document_changed(document.pk)  # its agency is no longer "no documents yet" in the findings matrix
     return link, created
 
 
@@ -499,8 +502,11 @@ def _zip_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str, bud
 
 def document_set_kind(*, document: Document, kind: str) -> Document:
     """A person sets the kind (the suggestion stays as it was)."""
+    from .findings.notify import document_changed
+
     document.kind = DocumentKind(kind)
     document.save(update_fields=["kind"])
+    document_changed(document.pk)  # questions limited to some kinds may answer differently now
     return document
 
 

@@ -12,6 +12,7 @@ from .document import (
     MessageAttachment,
     RequestDocument,
 )
+from .finding import CampaignQuestion, FindingCell, Pick, TemplateReference
 from .law import ClosedDay, DayType, Law, RequesterLimit
 from .reminder import Reminder, ReminderKind, ReminderState
 from .request import RecordsRequest, RequestEvent, RequestEventKind, SendMethod, Status
@@ -22,6 +23,7 @@ __all__ = [
     "AgencyImport",
     "AgencyKind",
     "Campaign",
+    "CampaignQuestion",
     "ClosedDay",
     "Communication",
     "CommunicationChannel",
@@ -31,10 +33,12 @@ __all__ = [
     "DocumentKind",
     "DocumentPage",
     "ExtractionStatus",
+    "FindingCell",
     "FollowupMode",
     "ImportStatus",
     "Law",
     "MessageAttachment",
+    "Pick",
     "RecordsRequest",
     "Reminder",
     "ReminderKind",
@@ -45,6 +49,7 @@ __all__ = [
     "RequesterLimit",
     "Role",
     "SendMethod",
+    "TemplateReference",
     "Status",
     "User",
 ]
