@@ -24,9 +24,11 @@ from django.utils import timezone
 from foia.models import (
     Agency,
     AgencyImport,
+    CampaignQuestion,
     Direction,
     Document,
     DocumentKind,
+    FindingCell,
     ImportStatus,
     RequestDocument,
     Status,
@@ -64,6 +66,8 @@ PK_OWNERS = [
     ("api/requests/", "request"),
     ("api/communications/", "communication"),
     ("api/documents/", "link"),
+    ("api/questions/", "question"),
+    ("api/findings/", "cell"),
     ("campaigns/", "campaign"),
     ("agencies/import/", "agency_import"),
     ("agencies/", "agency"),
@@ -71,6 +75,9 @@ PK_OWNERS = [
     ("documents/", "document"),
     ("mail/", "communication"),
 ]
+
+
+SECOND_PARAMS = {"question_pk": "question", "cell_pk": "cell", "document_pk": "document"}
 
 
 @pytest.fixture
@@ -103,8 +110,10 @@ def world(db, alice, bob, erin, victor, ada):
         rows={"columns": {"agency": "name", "state": "state"},
               "rows": [[2, {"name": "Troy PD", "state": "MI"}, {}]]},
     )  # fmt: skip
+    question = CampaignQuestion.objects.create(campaign=campaign, slug="promote", question="?", phrases="x")
+    cell = FindingCell.objects.create(question=question, agency=agency, answer="no", reason="none")
     return {
-        "agency_import": agency_import,
+        "agency_import": agency_import, "question": question, "cell": cell,
         "campaign": campaign, "bobs_campaign": bobs_campaign, "agency": agency, "request": mine,
         "bobs_request": bobs, "communication": communication, "unsorted": unsorted, "document": document,
         "link": link,
@@ -117,6 +126,9 @@ def url_kwargs(name: str, world, overrides: dict | None = None) -> dict:
     for param in param_names(route):
         if param == "token":  # an agency import's progress token; roles are checked before it is looked up
             kwargs["token"] = "0" * 32
+            continue
+        if param in SECOND_PARAMS:  # a findings page's question, cell or document within the campaign
+            kwargs[param] = world[SECOND_PARAMS[param]].pk
             continue
         if param != "pk":
             raise AssertionError(f"{name} ({route}): add a value for <{param}> to tests/test_roles_matrix.py")
@@ -251,6 +263,7 @@ READ_ONLY = {
     "request-detail", "letter-pdf", "letter-preview", "campaign-detail", "campaign-progress", "campaign-zip",
     "campaign-merged", "campaign-checklist", "campaign-dashboard", "campaign-export-csv",
     "campaign-export-json", "campaign-documents-zip", "api-request-detail", "api-campaign-detail",
+    "findings-matrix", "findings-references", "findings-redline",
 }  # fmt: skip
 
 

@@ -110,7 +110,9 @@ def findings_for_document(document_id: int) -> int:
     for campaign_id, agency_id in links:
         if campaign_id:
             by_campaign.setdefault(campaign_id, set()).add(agency_id)
-    changed = 0
+    from .compare import comparisons_for_document
+
+    changed = comparisons_for_document(document_id)
     for campaign in Campaign.objects.filter(pk__in=by_campaign, questions__isnull=False).distinct():
         changed += cells_compute(campaign=campaign, agency_ids=sorted(by_campaign[campaign.pk]))
     return changed

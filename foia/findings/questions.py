@@ -35,6 +35,13 @@ class QuestionRow:
     kinds: str = ""
     pick: str = ""
 
+    def as_question(self, *, campaign, position: int = 0) -> CampaignQuestion:
+        phrases = "\n".join(self.phrases)
+        return CampaignQuestion(
+            campaign=campaign, slug=self.slug, question=self.question, phrases=phrases, mode=self.mode,
+            kinds=self.kinds, pick=self.pick, position=position,
+        )  # fmt: skip
+
 
 def questions_parse(text: str) -> list[QuestionRow]:
     """Rows of a questions CSV; QuestionsProblem naming every bad line (nothing half-read)."""

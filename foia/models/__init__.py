@@ -12,7 +12,7 @@ from .document import (
     MessageAttachment,
     RequestDocument,
 )
-from .finding import CampaignQuestion, FindingCell, Pick, TemplateReference
+from .finding import CampaignQuestion, FindingCell, Pick, TemplateComparison, TemplateReference
 from .law import ClosedDay, DayType, Law, RequesterLimit
 from .reminder import Reminder, ReminderKind, ReminderState
 from .request import RecordsRequest, RequestEvent, RequestEventKind, SendMethod, Status
@@ -49,6 +49,7 @@ __all__ = [
     "RequesterLimit",
     "Role",
     "SendMethod",
+    "TemplateComparison",
     "TemplateReference",
     "Status",
     "User",

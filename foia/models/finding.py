@@ -130,3 +130,25 @@ class TemplateReference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.kind}: {self.document_id}"
+
+
+class TemplateComparison(models.Model):
+    """How one document differs from its kind's reference (the redline itself is recomputed on view)."""
+
+    reference = models.ForeignKey(TemplateReference, on_delete=models.CASCADE, related_name="comparisons")
+    document = models.ForeignKey("foia.Document", on_delete=models.CASCADE, related_name="comparisons")
+    similarity = models.FloatField()
+    changes = models.PositiveIntegerField(default=0)
+    sections = models.CharField(max_length=200, blank=True, help_text="Reference sections that differ: 4,7")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["reference", "document"], name="comparison_once")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} vs {self.reference_id}: {self.similarity:.0%}"
+
+    @property
+    def sections_label(self) -> str:
+        """e.g. "§ 4, § 7"."""
+        return ", ".join(f"§ {s}" for s in self.sections.split(",") if s)

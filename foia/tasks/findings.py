@@ -30,3 +30,20 @@ def findings_question(self, question_id: int) -> int:
         return findings_for_question(question_id)
     except OperationalError as exc:
         raise self.retry(exc=exc, countdown=10) from exc
+
+
+@shared_task(name="foia.tasks.findings.findings_reference", bind=True, max_retries=3, soft_time_limit=1800)
+def findings_reference(self, reference_id: int) -> int:
+    """A reference was chosen: compare every other document of its kind with it."""
+    from django.db import OperationalError
+
+    from foia.findings.compare import comparisons_compute
+    from foia.models import TemplateReference
+
+    reference = TemplateReference.objects.select_related("campaign").filter(pk=reference_id).first()
+    if reference is None:
+        return 0
+    try:
+        return comparisons_compute(reference=reference)
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=10) from exc
