@@ -1,14 +1,16 @@
 """Pure: near-duplicate documents grouped, and each group split into variants. No Django.
 
-Method: word 5-shingles of the folded text (letters and digits only), each hashed once (blake2b, 64 bits),
-and a bottom-k MinHash sketch per document (the K smallest hashes). The Jaccard similarity of two documents
-is estimated from their sketches (Broder's bottom-k estimator). Documents are clustered greedily against
-group leaders found through an inverted index of the leaders' sketch values, so each document is compared
-with the few leaders it shares hashes with, never with every other document. Why this and not SimHash:
-a contract and its variant differ in a few clauses, and the Jaccard of shingles tracks "how much of the text
-is shared" directly with a tunable threshold, while SimHash's Hamming distance blurs small local changes
-with OCR noise; why not banded LSH: one hash per shingle (not K) keeps 5,000 documents well under a minute
-in pure Python, with no new dependency.
+Method: word 3-shingles of the folded text (letters and digits only; short shingles, so one misread
+word spoils only three), each hashed once (blake2b, 64 bits), and a bottom-k MinHash sketch per
+document (the K smallest hashes). The Jaccard similarity of two documents is estimated from their
+sketches (Broder's bottom-k estimator). Documents are clustered greedily against group leaders found
+through an inverted index of the leaders' sketch values, so each document is compared with the few
+leaders it shares hashes with, never with every other document.
+
+Why not SimHash: a contract and its variant differ in a few clauses, and the Jaccard of shingles tracks
+"how much of the text is shared" directly with a tunable threshold, while SimHash's Hamming distance
+blurs small local changes together with OCR noise. Why not banded LSH with K permutations: one hash per
+shingle (not K) keeps 5,000 documents well under a minute in pure Python, with no new dependency.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 K = 128
-SHINGLE = 5
-GROUP = 0.5  # same agreement (a variant may change a few clauses; OCR noise costs a few shingles)
+SHINGLE = 3
+GROUP = 0.4  # same agreement (a variant may change a few clauses; OCR noise costs a few shingles)
 VARIANT = 0.85  # same wording, OCR noise aside
 MIN_SHARED = 4  # sketch values a document must share with a leader before the estimate is computed
 WORD = re.compile(r"[a-z0-9]+")
