@@ -27,6 +27,12 @@ MACHINE_FIELDS = [
     "computed_at",
 ]
 
+# The same, by column (document_id, not document: comparing must not load the related rows).
+COMPARED = [
+    "answer", "reason", "document_id", "link_id", "filename", "page", "passage", "amount", "found_date",
+    "value_passage",
+]  # fmt: skip
+
 
 def question_rule(question: CampaignQuestion) -> Rule:
     mode, distance = mode_parse(question.mode)
@@ -55,14 +61,14 @@ def cells_compute(*, campaign: Campaign, question_ids=None, agency_ids=None) -> 
             fresh = cell is None
             if fresh:
                 cell = FindingCell(question=question, agency_id=agency_id)
-            before = [getattr(cell, f) for f in MACHINE_FIELDS[:-2]]
+            before = [getattr(cell, f) for f in COMPARED]
             _machine_set(cell, found, question.pick)
             if cell.human_answer and cell.answer != cell.decided_over:
                 cell.needs_review = True
             if fresh:
                 cell.computed_at = now
                 new.append(cell)
-            elif before != [getattr(cell, f) for f in MACHINE_FIELDS[:-2]]:
+            elif before != [getattr(cell, f) for f in COMPARED]:
                 cell.computed_at = now
                 changed.append(cell)
     with transaction.atomic():

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 
 from ..models import Agency, DocumentPage, RecordsRequest
 from .answers import NO, UNKNOWN, YES, document_statuses, phrase_query, unknown_reason
@@ -112,26 +112,21 @@ def _prefilter(query: Query) -> str:
 
 def _pages(campaign_id: int, agency_ids: list[int] | None):
     """(page id, link id, document id, number, agency id, kind, folded text, own length, filename),
-    in keyset batches so memory stays flat."""
+    newest page first, from one query read in chunks (a server-side cursor on PostgreSQL), so memory
+    stays flat and the database sorts once."""
     where, params = "r.campaign_id = %s", [campaign_id]
     if agency_ids is not None:
         where += f" AND r.agency_id IN ({', '.join(['%s'] * len(agency_ids))})"
         params += list(agency_ids)
-    after = None
-    while True:
-        keyset = "" if after is None else " AND p.id < %s"
-        sql = f"""SELECT p.id, rd.id, p.document_id, p.number, r.agency_id, d.kind, p.search_text,
-            p.search_own_length, rd.filename FROM foia_documentpage p
-            JOIN foia_requestdocument rd ON rd.document_id = p.document_id
-            JOIN foia_recordsrequest r ON r.id = rd.request_id JOIN foia_document d ON d.id = p.document_id
-            WHERE {where}{keyset} ORDER BY p.id DESC, rd.id LIMIT {BATCH}"""  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, *([] if after is None else [after])])
-            rows = cursor.fetchall()
-        yield from rows
-        if len(rows) < BATCH:
-            return
-        after = rows[-1][0]
+    sql = f"""SELECT p.id, rd.id, p.document_id, p.number, r.agency_id, d.kind, p.search_text,
+        p.search_own_length, rd.filename FROM foia_documentpage p
+        JOIN foia_requestdocument rd ON rd.document_id = p.document_id
+        JOIN foia_recordsrequest r ON r.id = rd.request_id JOIN foia_document d ON d.id = p.document_id
+        WHERE {where} ORDER BY p.id DESC, rd.id"""  # noqa: S608
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(BATCH):
+            yield from rows
 
 
 def rule_answers(campaign, rules: dict, *, agency_ids: list[int] | None = None) -> dict:
