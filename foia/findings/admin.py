@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from ..models import CampaignQuestion, FindingCell, TemplateReference
+from .cells import MACHINE_FIELDS
 from .questions import question_save
 
 
@@ -23,17 +24,7 @@ class FindingCellAdmin(admin.ModelAdmin):
     search_fields = ["agency__name", "question__slug"]
     raw_id_fields = ["agency", "document", "link", "decided_by"]
     # The machine's answer is recomputed, never typed: only a person's answer and note are edited here.
-    readonly_fields = [
-        "question",
-        "agency",
-        "answer",
-        "reason",
-        "document",
-        "link",
-        "filename",
-        "page",
-        "passage",
-    ]
+    readonly_fields = ["question", "agency", *MACHINE_FIELDS[:-2]]
 
 
 @admin.register(TemplateReference)

@@ -48,48 +48,49 @@ def _anchor(passage: str) -> int:
     return at if at >= 0 else len(passage) // 2
 
 
+def _amount(match: re.Match):
+    try:
+        value = Decimal(match.group(1).replace(",", "") + (match.group(2) or ""))
+    except InvalidOperation:
+        return None
+    return value * SCALE[match.group(3).lower()] if match.group(3) else value
+
+
+def _date(match: re.Match):
+    parts = match.groupdict()
+    try:
+        if parts["month"] or parts["month2"]:
+            month = MONTHS[(parts["month"] or parts["month2"]).lower()]
+            day, year = int(parts["day"] or parts["day2"]), int(parts["year"] or parts["year2"])
+        elif parts["m"]:
+            month, day, year = int(parts["m"]), int(parts["d"]), int(parts["y"])
+        else:
+            year, month, day = int(parts["iy"]), int(parts["im"]), int(parts["id"])
+        return datetime.date(year, month, day)
+    except ValueError:  # 30 February and the like: not a date
+        return None
+
+
+def _nearest(passage: str, pattern: re.Pattern, read) -> tuple:
+    """(value, the words around it) for the readable match nearest the marked phrase, or (None, "")."""
+    anchor = _anchor(passage)
+    found = [
+        (abs(m.start() - anchor), value, m.span()) for m in pattern.finditer(passage) if (value := read(m))
+    ]
+    if not found:
+        return None, ""
+    _distance, value, span = min(found, key=lambda item: item[0])
+    return value, _around(passage, span)
+
+
 def amount_near(passage: str) -> tuple[Decimal | None, str]:
     """(amount, the words around it) for the dollar figure nearest the marked phrase; (None, "") if none."""
-    anchor = _anchor(passage)
-    best = None
-    for match in AMOUNT.finditer(passage):
-        try:
-            value = Decimal(match.group(1).replace(",", "") + (match.group(2) or ""))
-        except InvalidOperation:
-            continue
-        if match.group(3):
-            value *= SCALE[match.group(3).lower()]
-        distance = abs(match.start() - anchor)
-        if best is None or distance < best[0]:
-            best = (distance, value, match.span())
-    if best is None:
-        return None, ""
-    return best[1], _around(passage, best[2])
+    return _nearest(passage, AMOUNT, _amount)
 
 
 def date_near(passage: str) -> tuple[datetime.date | None, str]:
     """(date, the words around it) for the date nearest the marked phrase; (None, "") if none."""
-    anchor = _anchor(passage)
-    best = None
-    for match in DATE.finditer(passage):
-        parts = match.groupdict()
-        try:
-            if parts["month"] or parts["month2"]:
-                month = MONTHS[(parts["month"] or parts["month2"]).lower()]
-                day, year = int(parts["day"] or parts["day2"]), int(parts["year"] or parts["year2"])
-            elif parts["m"]:
-                month, day, year = int(parts["m"]), int(parts["d"]), int(parts["y"])
-            else:
-                year, month, day = int(parts["iy"]), int(parts["im"]), int(parts["id"])
-            value = datetime.date(year, month, day)
-        except ValueError:
-            continue
-        distance = abs(match.start() - anchor)
-        if best is None or distance < best[0]:
-            best = (distance, value, match.span())
-    if best is None:
-        return None, ""
-    return best[1], _around(passage, best[2])
+    return _nearest(passage, DATE, _date)
 
 
 def _around(passage: str, span: tuple[int, int], width: int = 120) -> str:

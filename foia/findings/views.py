@@ -116,8 +116,8 @@ def findings_questions(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     can_change = can_work_campaign(request.user, campaign)
     editing = None
-    if request.GET.get("edit"):
-        editing = get_object_or_404(CampaignQuestion, campaign=campaign, pk=request.GET["edit"])
+    if request.GET.get("edit", "").isdigit():
+        editing = get_object_or_404(CampaignQuestion, campaign=campaign, pk=int(request.GET["edit"]))
     form = QuestionForm(instance=editing or CampaignQuestion(campaign=campaign))
     upload = QuestionsUploadForm()
     errors: list[str] = []
