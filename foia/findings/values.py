@@ -75,7 +75,9 @@ def _nearest(passage: str, pattern: re.Pattern, read) -> tuple:
     """(value, the words around it) for the readable match nearest the marked phrase, or (None, "")."""
     anchor = _anchor(passage)
     found = [
-        (abs(m.start() - anchor), value, m.span()) for m in pattern.finditer(passage) if (value := read(m))
+        (abs(m.start() - anchor), value, m.span())
+        for m in pattern.finditer(passage)
+        if (value := read(m)) is not None
     ]
     if not found:
         return None, ""
