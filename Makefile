@@ -91,6 +91,8 @@ bench: install
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/clauses.py
 	$(BIN)/python bench/clauses.py --postgres
+	$(BIN)/python bench/findings.py
+	$(BIN)/python bench/findings.py --postgres
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/soak.py
 

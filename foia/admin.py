@@ -195,3 +195,6 @@ class ReminderAdmin(admin.ModelAdmin):
     list_display = ("key", "kind", "for_date", "state", "attempts", "sent_at")
     list_filter = ("kind", "state")
     raw_id_fields = ("request", "user")
+
+
+from .findings import admin as findings_admin  # noqa: E402, F401 - registers the findings models

@@ -73,8 +73,6 @@ class StoreResult:
     new_documents: int = 0
 
 
-
-
 def kind_suggest(text: str) -> str:
     """The document kind its words suggest (a person decides); multi-word phrases weigh more."""
     return kind_suggestion(text)[0]
@@ -316,6 +314,9 @@ def _document_link(spool, sha256, size, mime, display, records_request, communic
             actor=added_by,
             message=f"Document added: {display}" + ("" if created else " (already stored; linked again)"),
         )
+        from .findings.notify import document_changed
+
+        document_changed(document.pk)  # its agency is no longer "no documents yet" in the findings matrix
     return link, created
 
 
@@ -342,8 +343,11 @@ def document_extract_again(*, document_id: int) -> bool:
 
 def document_set_kind(*, document: Document, kind: str) -> Document:
     """A person sets the kind (the suggestion stays as it was)."""
+    from .findings.notify import document_changed
+
     document.kind = DocumentKind(kind)
     document.save(update_fields=["kind"])
+    document_changed(document.pk)  # questions limited to some kinds may answer differently now
     return document
 
 

@@ -240,6 +240,7 @@ def document_extract(*, document, ocr: bool = True) -> Extracted:
     from django.db import transaction
 
     from foia.documents import document_copy_to, kind_suggestion
+    from foia.findings.notify import document_changed
     from foia.models import Document, DocumentKind
 
     def isolated(path: str, mime_type: str) -> Extracted:
@@ -282,6 +283,7 @@ def document_extract(*, document, ocr: bool = True) -> Extracted:
         unclassified = Document.objects.filter(pk=document.pk, kind=DocumentKind.OTHER)
         if confident and unclassified.update(kind=suggested):
             document.kind = suggested
+        document_changed(document.pk)  # the findings matrix's rows for its agencies, after commit
     return result
 
 

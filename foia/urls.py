@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from .findings import views as findings_views
 from .ratelimit import RateLimitedLoginView
 from .views import agencies, bulk, campaigns, core, dashboard, documents, letters, mail, requests, search
 
@@ -18,6 +19,7 @@ urlpatterns = [
     path("campaigns/", include(campaigns.urlpatterns)),
     path("campaigns/<int:pk>/", include(letters.campaign_urlpatterns)),
     path("requests/bulk/", include(bulk.urlpatterns)),
+    path("campaigns/", include(findings_views.urlpatterns)),
     path("requests/", include(requests.urlpatterns)),
     path("requests/<int:pk>/letter/", include(letters.request_urlpatterns)),
     path("requests/<int:pk>/", include(documents.request_urlpatterns)),

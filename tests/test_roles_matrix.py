@@ -26,9 +26,11 @@ from foia.models import (
     AgencyImport,
     BulkRun,
     BulkStatus,
+    CampaignQuestion,
     Direction,
     Document,
     DocumentKind,
+    FindingCell,
     ImportStatus,
     RequestDocument,
     Status,
@@ -67,6 +69,8 @@ PK_OWNERS = [
     ("api/requests/", "request"),
     ("api/communications/", "communication"),
     ("api/documents/", "link"),
+    ("api/questions/", "question"),
+    ("api/findings/", "cell"),
     ("campaigns/", "campaign"),
     ("agencies/import/", "agency_import"),
     ("agencies/", "agency"),
@@ -74,6 +78,9 @@ PK_OWNERS = [
     ("documents/", "document"),
     ("mail/", "communication"),
 ]
+
+
+SECOND_PARAMS = {"question_pk": "question", "cell_pk": "cell", "document_pk": "document"}
 
 
 @pytest.fixture
@@ -107,9 +114,10 @@ def world(db, alice, bob, erin, victor, ada):
               "rows": [[2, {"name": "Troy PD", "state": "MI"}, {}]]},
     )  # fmt: skip
     bulk_run = BulkRun.objects.create(action="withdraw", created_by=alice, total=1, status=BulkStatus.DONE)
+    question = CampaignQuestion.objects.create(campaign=campaign, slug="promote", question="?", phrases="x")
+    cell = FindingCell.objects.create(question=question, agency=agency, answer="no", reason="none")
     return {
-        "agency_import": agency_import,
-        "bulk_run": bulk_run,
+        "agency_import": agency_import, "bulk_run": bulk_run, "question": question, "cell": cell,
         "campaign": campaign, "bobs_campaign": bobs_campaign, "agency": agency, "request": mine,
         "bobs_request": bobs, "communication": communication, "unsorted": unsorted, "document": document,
         "link": link,
@@ -122,6 +130,9 @@ def url_kwargs(name: str, world, overrides: dict | None = None) -> dict:
     for param in param_names(route):
         if param == "token":  # an agency import's progress token; roles are checked before it is looked up
             kwargs["token"] = "0" * 32
+            continue
+        if param in SECOND_PARAMS:  # a findings page's question, cell or document within the campaign
+            kwargs[param] = world[SECOND_PARAMS[param]].pk
             continue
         if param != "pk":
             raise AssertionError(f"{name} ({route}): add a value for <{param}> to tests/test_roles_matrix.py")
@@ -256,6 +267,7 @@ READ_ONLY = {
     "request-detail", "letter-pdf", "letter-preview", "campaign-detail", "campaign-progress", "campaign-zip",
     "campaign-merged", "campaign-checklist", "campaign-dashboard", "campaign-export-csv",
     "campaign-export-json", "campaign-documents-zip", "api-request-detail", "api-campaign-detail",
+    "findings-matrix", "findings-references", "findings-redline",
 }  # fmt: skip
 
 

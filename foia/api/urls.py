@@ -5,6 +5,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from ..findings import api as findings_api
 from . import views
 
 # No ".json" suffix routes: one URL per resource (the Accept header or ?format= picks the renderer).
@@ -15,6 +16,8 @@ router.register("campaigns", views.CampaignViewSet, basename="api-campaign")
 router.register("requests", views.RecordsRequestViewSet, basename="api-request")
 router.register("communications", views.CommunicationViewSet, basename="api-communication")
 router.register("documents", views.DocumentViewSet, basename="api-document")
+router.register("questions", findings_api.QuestionViewSet, basename="api-question")
+router.register("findings", findings_api.CellViewSet, basename="api-finding")
 
 api_patterns = [
     *router.urls,

@@ -13,6 +13,7 @@ from .document import (
     MessageAttachment,
     RequestDocument,
 )
+from .finding import CampaignQuestion, FindingCell, Pick, TemplateComparison, TemplateReference
 from .law import ClosedDay, DayType, Law, RequesterLimit
 from .reminder import Reminder, ReminderKind, ReminderState
 from .request import RecordsRequest, RequestEvent, RequestEventKind, SendMethod, Status
@@ -27,6 +28,7 @@ __all__ = [
     "BulkRun",
     "BulkStatus",
     "Campaign",
+    "CampaignQuestion",
     "ClosedDay",
     "Communication",
     "CommunicationChannel",
@@ -36,10 +38,12 @@ __all__ = [
     "DocumentKind",
     "DocumentPage",
     "ExtractionStatus",
+    "FindingCell",
     "FollowupMode",
     "ImportStatus",
     "Law",
     "MessageAttachment",
+    "Pick",
     "RecordsRequest",
     "Reminder",
     "ReminderKind",
@@ -50,6 +54,8 @@ __all__ = [
     "RequesterLimit",
     "Role",
     "SendMethod",
+    "TemplateComparison",
+    "TemplateReference",
     "Status",
     "User",
 ]

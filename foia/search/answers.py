@@ -85,7 +85,7 @@ def _first_verified(query: Query, by_agency: dict[int, list[tuple]]) -> dict[int
     return found
 
 
-def _unknown_reason(statuses: dict[str, int]) -> str:
+def unknown_reason(statuses: dict[str, int]) -> str:
     """Why an agency without a hit cannot be a No ("" when every document has searchable text)."""
     reasons = []
     for status, words in (
@@ -100,14 +100,16 @@ def _unknown_reason(statuses: dict[str, int]) -> str:
     return "; ".join(reasons)
 
 
-def _document_statuses(campaign) -> dict[int, dict[str, int]]:
+def document_statuses(campaign, *, agency_ids=None, kinds=None) -> dict[int, dict[str, int]]:
     """Per agency: how many of its documents in the campaign are in each extraction status (zips aside:
-    their entries are documents of their own)."""
-    rows = (
-        Document.objects.filter(links__request__campaign=campaign)
-        .exclude(mime_type=ZIP)
-        .values("links__request__agency_id", "extraction_status")
-        .annotate(n=Count("id", distinct=True))
+    their entries are documents of their own); optionally only some agencies or document kinds."""
+    documents = Document.objects.filter(links__request__campaign=campaign).exclude(mime_type=ZIP)
+    if agency_ids is not None:
+        documents = documents.filter(links__request__agency_id__in=agency_ids)
+    if kinds:
+        documents = documents.filter(kind__in=kinds)
+    rows = documents.values("links__request__agency_id", "extraction_status").annotate(
+        n=Count("id", distinct=True)
     )
     out: dict[int, dict[str, int]] = defaultdict(dict)
     for row in rows:
@@ -133,7 +135,7 @@ def phrase_answers(campaign, phrase: str, mode: str = EXACT) -> dict[int, Answer
         best = {agency_id: (rows[0], None) for agency_id, rows in by_agency.items()}
     else:
         best = _first_verified(query, by_agency)
-    statuses = _document_statuses(campaign)
+    statuses = document_statuses(campaign)
     loaded = list(RecordsRequest.objects.filter(campaign=campaign).select_related("agency"))
     for records_request in loaded:
         records_request.campaign = campaign
@@ -154,7 +156,7 @@ def phrase_answers(campaign, phrase: str, mode: str = EXACT) -> dict[int, Answer
             answers[agency_id] = Answer(agency, request_, YES, reason, hit, matching)
         elif total == 0:
             answers[agency_id] = Answer(agency, request_, UNKNOWN, "no documents yet")
-        elif why := _unknown_reason(agency_statuses):
+        elif why := unknown_reason(agency_statuses):
             answers[agency_id] = Answer(agency, request_, UNKNOWN, why)
         else:
             reason = f"none of its {total} document{'s' if total != 1 else ''} contains the phrase"

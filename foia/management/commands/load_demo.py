@@ -11,10 +11,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from foia.findings.cells import cells_compute
+from foia.findings.questions import question_save, questions_parse
 from foia.imports import agencies_import, agency_file_parse
 from foia.models import Campaign, FollowupMode
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "data" / "ring_partners_2019-08-28.csv"
+QUESTIONS_FILE = DEMO_FILE.with_name("ring_questions.csv")
 
 RECORDS_WANTED = """\
 Contracts, memoranda of understanding and other agreements with Ring LLC or Amazon
@@ -70,6 +73,13 @@ class Command(BaseCommand):
                 campaign.is_demo, campaign.followup_mode = True, FollowupMode.OFF
                 campaign.save(update_fields=["is_demo", "followup_mode", "updated_at"])
             result = agencies_import(parsed=parsed, campaign=campaign, demo=True)
+            # The founding story's questions (foia/data/ring_questions.csv); ones already there are kept.
+            questions = questions_parse(QUESTIONS_FILE.read_text(encoding="utf-8"))
+            known = set(campaign.questions.values_list("slug", flat=True))
+            for position, row in enumerate(questions, start=1):
+                if row.slug not in known:
+                    question_save(question=row.as_question(campaign=campaign, position=position))
+        cells_compute(campaign=campaign)  # the matrix at once; documents arriving later update it
         verb = "Created" if created else "Kept existing"
         self.stdout.write(
             f"{verb} campaign {campaign.title!r} (slug {campaign.slug}, prefix {campaign.tracking_prefix})."
@@ -77,3 +87,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Ring's partner agencies ({DEMO_FILE.name}): {result.summary()}.")
         self.stdout.write("Agency list: Atlas of Surveillance, Electronic Frontier Foundation (CC BY 4.0).")
         self.stdout.write(f"The campaign now has {campaign.agencies.count()} agencies.")
+        self.stdout.write(f"Findings questions: {campaign.questions.count()} ({QUESTIONS_FILE.name}).")

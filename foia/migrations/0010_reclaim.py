@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('foia', '0008_campaign_is_demo'),
+        ('foia', '0009_bulk_actions'),
     ]
 
     operations = [

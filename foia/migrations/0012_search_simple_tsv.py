@@ -44,6 +44,6 @@ def remove(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("foia", "0008_campaign_is_demo")]
+    dependencies = [("foia", "0011_mail_senders_and_reports")]
 
     operations = [migrations.RunPython(install, remove)]

@@ -1,0 +1,146 @@
+"""Benchmark: the findings matrix over 1,500 agencies x 3 documents x 5 pages with 10 questions, one agency's
+row after a new document, near-duplicate grouping of 5,000 documents, a redline of two 20-page documents.
+
+    .venv/bin/python bench/findings.py            # SQLite (var/bench/findings.sqlite3, rebuilt)
+    .venv/bin/python bench/findings.py --postgres # the throwaway database foia_bench_findings on 127.0.0.1
+
+Data: bench/clauses.py's campaign (a template sentence in 1,200 agencies' documents, 100 agencies with a
+document awaiting OCR). Targets: whole matrix < 10 s on PostgreSQL, < 30 s on SQLite; one agency's row
+< 1 s; grouping 5,000 documents < 60 s; a 20-page redline < 1 s; peak memory < 500 MB.
+"""
+
+import argparse
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import clauses  # noqa: E402
+from clauses import FILLER, PHRASE, page_text, populate, setup  # noqa: E402
+
+# Its own throwaway databases (bench/clauses.py's setup reads these names when it runs).
+clauses.PG_DB = "foia_bench_findings"
+clauses.SQLITE_FILE = ROOT / "var" / "bench" / "findings.sqlite3"
+
+QUESTIONS = [
+    ("template", PHRASE, "any", ""),
+    ("adoption", "encourage adoption|neighbors app", "any", ""),
+    ("portal", "portal agreement", "any", ""),
+    ("council-video", "city council|video footage", "all", ""),
+    ("camera-policy", "camera|policy", "near:5", ""),
+    ("data-share", "share policy memorandum", "any", ""),
+    ("subsidy", "subsidy|discount", "any", "amount"),
+    ("safety", "public safety data program", "any", ""),
+    ("residents", "residents law enforcement", "any", ""),
+    ("no-such", "ring will match the subsidy", "any", ""),
+]
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_matrix(expected: dict[int, str]) -> None:
+    from foia.findings.cells import cells_compute, findings_for_document
+    from foia.models import Campaign, CampaignQuestion, Document, FindingCell, RequestDocument
+    from foia.search.text import pages_search_text
+
+    campaign = Campaign.objects.get(slug="bench")
+    CampaignQuestion.objects.bulk_create(
+        CampaignQuestion(campaign=campaign, slug=s, question=s, phrases=p.replace("|", "\n"), mode=m, pick=k)
+        for s, p, m, k in QUESTIONS
+    )
+    started = time.perf_counter()
+    changed = cells_compute(campaign=campaign)
+    elapsed = time.perf_counter() - started
+    template = {c.agency_id: c.answer for c in FindingCell.objects.filter(question__slug="template")}
+    wrong = sum(template[a] != e for a, e in expected.items())
+    print(f"whole matrix: {changed:,} cells ({len(expected):,} agencies x 10 questions) in {elapsed:.2f} s; "
+          f"template question wrong answers: {wrong}")  # fmt: skip
+    started = time.perf_counter()
+    again = cells_compute(campaign=campaign)
+    print(
+        f"whole matrix again (nothing changed, {again} cells written): {time.perf_counter() - started:.2f} s"
+    )
+    link = RequestDocument.objects.select_related("request").filter(request__agency_id=max(expected)).first()
+    document = Document.objects.create(
+        sha256="f" * 64, file="documents/bench/new.pdf", size=1, mime_type="application/pdf",
+        original_name="new.pdf", extraction_status="done", page_count=5,
+    )  # fmt: skip
+    RequestDocument.objects.create(request=link.request, document=document, filename="new.pdf")
+    texts = [page_text(random.Random(9)) for _ in range(4)] + ["Ring will match the subsidy of $25,000."]
+    from foia.models import DocumentPage
+
+    DocumentPage.objects.bulk_create(
+        DocumentPage(document=document, number=n, text=t, search_text=f, search_own_length=o)
+        for n, (t, (f, o)) in enumerate(zip(texts, pages_search_text(texts), strict=True), 1)
+    )
+    started = time.perf_counter()
+    findings_for_document(document.pk)
+    elapsed = time.perf_counter() - started
+    cell = FindingCell.objects.get(question__slug="no-such", agency_id=link.request.agency_id)
+    print(f"one new document, its agency's row: {elapsed:.3f} s (answer now {cell.answer})")
+
+
+def bench_groups(documents: int) -> None:
+    from foia.findings.groups import groups_find, sketch
+
+    rng = random.Random(3)
+    bases = [[page_text(rng) for _ in range(5)] for _ in range(40)]
+    texts = {}
+    for index in range(documents):
+        pages = list(bases[index % 40])
+        if index % 3 == 0:  # a variant: one page's clause rewritten
+            pages[rng.randrange(5)] = page_text(rng, 60) + pages[0][:800]
+        texts[index] = " ".join(pages)
+    started = time.perf_counter()
+    groups = groups_find({key: sketch(text) for key, text in texts.items()})
+    elapsed = time.perf_counter() - started
+    wrong = sum(len({key % 40 for key in group.members}) > 1 for group in groups)
+    variants = sum(len(group.variants) for group in groups)
+    print(f"grouping {documents:,} documents of 5 pages: {elapsed:.1f} s; {len(groups)} groups (40 texts), "
+          f"{variants} variants; groups mixing different texts: {wrong}")  # fmt: skip
+
+
+def bench_redline() -> None:
+    from foia.findings.redline import redline
+
+    rng = random.Random(4)
+    sentences = [" ".join(rng.choices(FILLER, k=rng.randint(8, 20))).capitalize() + "." for _ in range(600)]
+    pages = [" ".join(sentences[i * 30 : (i + 1) * 30]) for i in range(20)]
+    other = [page.replace("camera", "cameras", 1) for page in pages]
+    other[7] = other[7][: len(other[7]) // 2]
+    started = time.perf_counter()
+    result = redline(pages, other)
+    elapsed = time.perf_counter() - started
+    print(f"redline of two 20-page documents ({len(result.lines)} sentences): {elapsed:.2f} s; "
+          f"similarity {result.similarity:.2f}, {result.changes} changes")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--agencies", type=int, default=1500)
+    parser.add_argument("--documents", type=int, default=5000, help="for the grouping figure")
+    args = parser.parse_args()
+    setup(args.postgres)
+    started = time.perf_counter()
+    expected = populate(args.agencies, int(args.agencies * 0.8), args.agencies // 15)
+    print(
+        f"{'PostgreSQL' if args.postgres else 'SQLite'}: populated in {time.perf_counter() - started:.0f} s"
+    )
+    bench_matrix(expected)
+    bench_redline()
+    bench_groups(args.documents)
+    print(f"peak memory (resident, whole process): {peak_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""The matrix's cells: recomputed for some questions and/or some agencies (never more than asked), a
+person's answer kept apart and flagged for review when the machine's answer moves under it."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Campaign, CampaignQuestion, FindingCell, Pick
+from ..search.answers import NO, UNKNOWN, YES
+from ..search.rules import NEAR, Rule, mode_parse, rule_answers
+from .values import amount_near, date_near
+
+ANSWERS = (YES, NO, UNKNOWN)
+MACHINE_FIELDS = [
+    "answer",
+    "reason",
+    "document",
+    "link",
+    "filename",
+    "page",
+    "passage",
+    "amount",
+    "found_date",
+    "value_passage",
+    "needs_review",
+    "computed_at",
+]
+
+# The same, by column (document_id, not document: comparing must not load the related rows).
+COMPARED = [
+    "answer", "reason", "document_id", "link_id", "filename", "page", "passage", "amount", "found_date",
+    "value_passage",
+]  # fmt: skip
+
+
+def question_rule(question: CampaignQuestion) -> Rule:
+    mode, distance = mode_parse(question.mode)
+    return Rule(tuple(question.phrase_list), mode, distance if mode == NEAR else 0, tuple(question.kind_list))
+
+
+def cells_compute(*, campaign: Campaign, question_ids=None, agency_ids=None) -> int:
+    """Recompute the machine answers of these questions (default all) for these agencies (default all);
+    returns how many cells changed."""
+    questions = CampaignQuestion.objects.filter(campaign=campaign)
+    if question_ids is not None:
+        questions = questions.filter(pk__in=question_ids)
+    questions = list(questions)
+    if not questions:
+        return 0
+    answers = rule_answers(campaign, {q.pk: question_rule(q) for q in questions}, agency_ids=agency_ids)
+    existing_cells = FindingCell.objects.filter(question__in=questions)
+    if agency_ids is not None:
+        existing_cells = existing_cells.filter(agency_id__in=agency_ids)
+    existing = {(c.question_id, c.agency_id): c for c in existing_cells}
+    now = timezone.now()
+    new, changed = [], []
+    for question in questions:
+        for agency_id, found in answers[question.pk].items():
+            cell = existing.pop((question.pk, agency_id), None)
+            fresh = cell is None
+            if fresh:
+                cell = FindingCell(question=question, agency_id=agency_id)
+            before = [getattr(cell, f) for f in COMPARED]
+            _machine_set(cell, found, question.pick)
+            if cell.human_answer and cell.answer != cell.decided_over:
+                cell.needs_review = True
+            if fresh:
+                cell.computed_at = now
+                new.append(cell)
+            elif before != [getattr(cell, f) for f in COMPARED]:
+                cell.computed_at = now
+                changed.append(cell)
+    with transaction.atomic():
+        FindingCell.objects.bulk_create(new, batch_size=1000)
+        FindingCell.objects.bulk_update(changed, MACHINE_FIELDS, batch_size=1000)
+        # An agency that left the campaign has no row any more.
+        stale = [c.pk for c in existing.values() if not c.human_answer]
+        FindingCell.objects.filter(pk__in=stale).delete()
+    return len(new) + len(changed)
+
+
+def _machine_set(cell: FindingCell, found, pick: str) -> None:
+    cell.answer, cell.reason = found.answer, found.reason[:300]
+    cell.document_id, cell.link_id, cell.filename = found.document_id, found.link_id, found.filename[:255]
+    cell.page, cell.passage = found.page, found.passage
+    cell.amount = cell.found_date = None
+    cell.value_passage = ""
+    if found.answer == YES and pick == Pick.AMOUNT:
+        cell.amount, cell.value_passage = amount_near(found.raw_snippet)
+    elif found.answer == YES and pick == Pick.DATE:
+        cell.found_date, cell.value_passage = date_near(found.raw_snippet)
+
+
+def cell_decide(*, cell: FindingCell, answer: str, note: str, user) -> FindingCell:
+    """A person confirms or overrides a cell (answer "" clears it); the machine's answer stays as it was."""
+    if answer not in (*ANSWERS, ""):
+        raise ValueError(f'Answer "{answer}": use yes, no, unknown or nothing (to clear).')
+    cell.human_answer, cell.note = answer, note.strip() if answer else ""
+    cell.decided_by, cell.decided_at = (user, timezone.now()) if answer else (None, None)
+    cell.decided_over = cell.answer if answer else ""
+    cell.needs_review = False
+    fields = ["human_answer", "note", "decided_by", "decided_at", "decided_over", "needs_review"]
+    cell.save(update_fields=fields)
+    return cell
+
+
+def findings_for_document(document_id: int) -> int:
+    """Recompute the rows of every agency the document arrived from, in each campaign it belongs to."""
+    from ..models import RequestDocument
+
+    links = RequestDocument.objects.filter(document_id=document_id).values_list(
+        "request__campaign_id", "request__agency_id"
+    )
+    by_campaign: dict[int, set[int]] = {}
+    for campaign_id, agency_id in links:
+        if campaign_id:
+            by_campaign.setdefault(campaign_id, set()).add(agency_id)
+    from .compare import comparisons_for_document
+
+    changed = comparisons_for_document(document_id)
+    for campaign in Campaign.objects.filter(pk__in=by_campaign, questions__isnull=False).distinct():
+        changed += cells_compute(campaign=campaign, agency_ids=sorted(by_campaign[campaign.pk]))
+    return changed
+
+
+def findings_for_question(question_id: int) -> int:
+    """Recompute one question's column (nothing when it was deleted meanwhile)."""
+    question = CampaignQuestion.objects.select_related("campaign").filter(pk=question_id).first()
+    if question is None:
+        return 0
+    return cells_compute(campaign=question.campaign, question_ids=[question.pk])
