@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from .appeals import views as appeals
 from .ratelimit import RateLimitedLoginView
 from .views import agencies, campaigns, core, dashboard, documents, letters, mail, requests, search
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("requests/", include(requests.urlpatterns)),
     path("requests/<int:pk>/letter/", include(letters.request_urlpatterns)),
     path("requests/<int:pk>/", include(documents.request_urlpatterns)),
+    path("requests/", include(appeals.urlpatterns)),
     path("", include(documents.urlpatterns)),
     path("", include(mail.urlpatterns)),
     path("", include(search.urlpatterns)),

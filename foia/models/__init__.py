@@ -1,5 +1,6 @@
 """The data model: one module per concept, re-exported here."""
 
+from ..appeals.models import Appeal, AppealBasis, AppealBatch, AppealKind, AppealStatus
 from .agency import Agency, AgencyKind
 from .agency_import import AgencyImport, ImportStatus
 from .campaign import Campaign, FollowupMode
@@ -21,6 +22,11 @@ __all__ = [
     "Agency",
     "AgencyImport",
     "AgencyKind",
+    "Appeal",
+    "AppealBasis",
+    "AppealBatch",
+    "AppealKind",
+    "AppealStatus",
     "Campaign",
     "ClosedDay",
     "Communication",
