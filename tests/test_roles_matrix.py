@@ -24,6 +24,7 @@ from django.utils import timezone
 from foia.models import (
     Agency,
     AgencyImport,
+    Appeal,
     Direction,
     Document,
     DocumentKind,
@@ -103,11 +104,15 @@ def world(db, alice, bob, erin, victor, ada):
         rows={"columns": {"agency": "name", "state": "state"},
               "rows": [[2, {"name": "Troy PD", "state": "MI"}, {}]]},
     )  # fmt: skip
+    appeal = Appeal.objects.create(
+        request=mine, basis="deemed", decided_on=datetime.date(2026, 3, 2), jurisdiction="MI", route="agency",
+        body="Head of the public body", subject="Appeal", letter="Dear head",
+    )  # fmt: skip
     return {
         "agency_import": agency_import,
         "campaign": campaign, "bobs_campaign": bobs_campaign, "agency": agency, "request": mine,
         "bobs_request": bobs, "communication": communication, "unsorted": unsorted, "document": document,
-        "link": link,
+        "link": link, "appeal": appeal,
     }  # fmt: skip
 
 
@@ -117,6 +122,9 @@ def url_kwargs(name: str, world, overrides: dict | None = None) -> dict:
     for param in param_names(route):
         if param == "token":  # an agency import's progress token; roles are checked before it is looked up
             kwargs["token"] = "0" * 32
+            continue
+        if param == "appeal_id":  # an appeal of the request named by <pk>
+            kwargs["appeal_id"] = world["appeal"].pk
             continue
         if param != "pk":
             raise AssertionError(f"{name} ({route}): add a value for <{param}> to tests/test_roles_matrix.py")
@@ -251,6 +259,7 @@ READ_ONLY = {
     "request-detail", "letter-pdf", "letter-preview", "campaign-detail", "campaign-progress", "campaign-zip",
     "campaign-merged", "campaign-checklist", "campaign-dashboard", "campaign-export-csv",
     "campaign-export-json", "campaign-documents-zip", "api-request-detail", "api-campaign-detail",
+    "appeal-detail", "appeal-pdf",
 }  # fmt: skip
 
 

@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from ..letters import LetterError
 from ..models import RecordsRequest, Role, SendMethod
@@ -130,6 +130,7 @@ def appeal_start(request, pk):
     return render(request, "appeals/start.html", context)
 
 
+@require_safe
 def appeal_detail(request, pk, appeal_id):
     rr = _request(request, pk)
     appeal = _appeal(rr, appeal_id)
@@ -248,6 +249,7 @@ def appeal_outcome(request, pk, appeal_id):
     return redirect("appeal-detail", pk=rr.pk, appeal_id=appeal.pk)
 
 
+@require_safe
 def appeal_download(request, pk, appeal_id):
     appeal = _appeal(_request(request, pk), appeal_id)
     response = HttpResponse(appeal_pdf(appeal), content_type="application/pdf")
