@@ -27,6 +27,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .appeals.followups import appeal_followup_deliver, appeal_followup_rows
 from .mail import reply_notify
 from .models import (
     Communication,
@@ -115,6 +116,8 @@ def reminders_scan(*, now: datetime.datetime) -> ScanResult:
         for pk, sent, next_on in candidates
     ]
     result.followups_created = len(Reminder.objects.bulk_create(rows, ignore_conflicts=True))
+    # Follow-ups to appeal bodies past their decision deadline: the same rows, claims and caps.
+    result.followups_created += appeal_followup_rows(today=today)
     stale = now - datetime.timedelta(seconds=settings.FOIA_REMINDER_CLAIM_TIMEOUT)
     result.requeued = Reminder.objects.filter(state=ReminderState.CLAIMED, claimed_at__lt=stale).update(
         state=ReminderState.PENDING, queued_at=None
@@ -145,6 +148,8 @@ def reminder_send(*, reminder_id: int) -> str:
             outcome, note = digest_deliver(reminder)
         elif reminder.kind == ReminderKind.REPLY:
             outcome, note = reply_deliver(reminder)
+        elif reminder.kind == ReminderKind.APPEAL_FOLLOWUP:
+            outcome, note = appeal_followup_deliver(reminder)
         else:
             outcome, note = followup_deliver(reminder)
     except Exception as error:

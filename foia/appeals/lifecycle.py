@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import deadlines
-from ..lifecycle import LifecycleError, agency_zone, business_hours_end, request_transition
+from ..clocks import LifecycleError, agency_zone, business_hours_end
+from ..lifecycle import request_transition
 from ..models import Law, RecordsRequest, RequestEvent, RequestEventKind, SendMethod, Status
 from ..models.communication import DeliveryState
 from ..outbound import (
@@ -28,7 +29,7 @@ from ..outbound import (
 )
 from .models import Appeal, AppealKind, AppealStatus
 from .rules import decision_due, shipped_appeal_rules
-from .services import AppealError, appeal_pdf
+from .services import AppealError, appeal_pdf, calendar_for_state
 
 A = AppealStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -45,13 +46,6 @@ PENDING = frozenset({A.FILED, A.ACKNOWLEDGED})
 # What the request becomes when the body decides (only while the request is "appealed").
 _REQUEST_AFTER = {A.GRANTED: Status.PROCESSING, A.PARTLY_GRANTED: Status.PARTIAL, A.DENIED: Status.REJECTED}
 MANUAL_VIA = (SendMethod.PORTAL, SendMethod.MAIL, SendMethod.FAX, SendMethod.HAND)
-
-
-def calendar_for_state(state: str) -> deadlines.BusinessCalendar:
-    """The state's business-day calendar with the closed days entered in the admin."""
-    law = Law.objects.filter(jurisdiction=state).prefetch_related("closed_days").first()
-    overrides = deadlines.overrides_from(law.closed_days.all()) if law else ()
-    return deadlines.calendar_for(state, overrides)
 
 
 def allowed(appeal: Appeal) -> list[str]:

@@ -16,8 +16,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .. import deadlines
+from ..deadlines import BusinessCalendar
 from ..letters import LetterError, _compile, _render, law_for_agency, letter_context, letter_html
-from ..models import RecordsRequest, RequestEvent, RequestEventKind, Status
+from ..models import Law, RecordsRequest, RequestEvent, RequestEventKind, Status
 from ..statuses import OPEN_STATUSES
 from .models import Appeal, AppealBasis, AppealKind, AppealStatus
 from .rules import AGENCY, AppealRule, appeal_window, shipped_appeal_rules
@@ -46,6 +48,13 @@ class Appealable:
 
     basis: str
     decided_on: datetime.date
+
+
+def calendar_for_state(state: str) -> BusinessCalendar:
+    """The state's business-day calendar with the closed days entered in the admin."""
+    law = Law.objects.filter(jurisdiction=state).prefetch_related("closed_days").first()
+    overrides = deadlines.overrides_from(law.closed_days.all()) if law else ()
+    return deadlines.calendar_for(state, overrides)
 
 
 def appeal_rule_for(records_request: RecordsRequest) -> AppealRule:
@@ -176,8 +185,6 @@ def appeal_draft(
     if decided_on > today:
         raise AppealError(f"decided_on: {decided_on} is in the future.")
     rule = appeal_rule_for(rr)
-    from .lifecycle import calendar_for_state
-
     window = appeal_window(
         rule=rule,
         calendar=calendar_for_state(rr.agency.state),
@@ -294,8 +301,6 @@ def request_appeal_window(
     records_request: RecordsRequest, *, today: datetime.date, calendars: dict | None = None
 ) -> WindowNote | None:
     """The requester's last day to appeal the request's current decision (None when nothing to appeal)."""
-    from .lifecycle import calendar_for_state
-
     rr = records_request
     try:
         found = appealable(rr, today=today)
