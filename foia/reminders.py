@@ -28,6 +28,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .appeals.followups import appeal_followup_deliver, appeal_followup_rows
+from .appeals.services import appeal_windows_closing
 from .mail import reply_notify
 from .models import (
     Communication,
@@ -43,7 +44,7 @@ from .models import (
     User,
 )
 from .models.communication import DeliveryState
-from .models.request import OPEN_STATUSES, PAUSED_STATUSES
+from .models.request import OPEN_STATUSES, PAUSED_STATUSES, Status
 from .outbound import (
     OutboundKind,
     header_clean,
@@ -57,6 +58,8 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 # Pending rows handed to the workers per scan: a bound, so the scan's cost never grows with the backlog.
 ENQUEUE_PER_SCAN = 1000
+# Decisions a requester may appeal: the digest warns while their appeal window is closing.
+APPEALABLE_DECISIONS = (Status.REJECTED, Status.NO_RECORDS, Status.PARTIAL)
 
 
 @dataclass
@@ -77,7 +80,9 @@ def digest_recipient_ids(today: datetime.date) -> list[int]:
     people = User.objects.filter(digest_enabled=True, is_active=True).exclude(email="").values("pk")
     return list(
         RecordsRequest.objects.filter(
-            Q(status__in=OPEN_STATUSES, due_on__lte=soon) | Q(status__in=PAUSED_STATUSES)
+            Q(status__in=OPEN_STATUSES, due_on__lte=soon)
+            | Q(status__in=PAUSED_STATUSES)
+            | Q(status__in=APPEALABLE_DECISIONS, appeals__isnull=True)
         )
         .with_recipient()
         .filter(recipient_id__in=people)
@@ -178,10 +183,18 @@ class Digest:
     overdue: list = field(default_factory=list)
     awaiting: list = field(default_factory=list)
     followup_drafts: list = field(default_factory=list)
+    appeal_windows: list = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.due_soon or self.due_today or self.overdue or self.awaiting or self.followup_drafts)
+        return not (
+            self.due_soon
+            or self.due_today
+            or self.overdue
+            or self.awaiting
+            or self.followup_drafts
+            or self.appeal_windows
+        )
 
     @property
     def summary(self) -> str:
@@ -192,6 +205,7 @@ class Digest:
             (len(self.due_soon), "due soon"),
             (len(self.awaiting), "waiting on you"),
             (len(self.followup_drafts), "follow-ups to send by hand"),
+            (len(self.appeal_windows), "appeal windows closing"),
         ]
         return ", ".join(f"{count} {label}" for count, label in parts if count)
 
@@ -225,6 +239,14 @@ def digest_compose(*, user: User, today: datetime.date) -> Digest:
             delivery_state=DeliveryState.DRAFT,
             idempotency_key__startswith="followup:",
         ).select_related("request__agency")
+    )
+    decided = (
+        RecordsRequest.objects.with_recipient()
+        .filter(recipient_id=user.pk, status__in=APPEALABLE_DECISIONS, appeals__isnull=True)
+        .select_related("agency", "campaign")
+    )
+    digest.appeal_windows = appeal_windows_closing(
+        [*digest.overdue, *decided], today=today, within=settings.FOIA_DIGEST_DUE_SOON_DAYS
     )
     return digest
 

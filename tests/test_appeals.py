@@ -240,3 +240,39 @@ def test_a_viewer_cannot_draft_or_send(db, victor_client):
     rr = _request()
     assert victor_client.post(reverse("appeal-start", args=[rr.pk]), {}).status_code == 403
     assert not Appeal.objects.exists()
+
+
+def test_the_digest_says_the_appeal_window_closes_in_3_days(db, alice):
+    from django.template.loader import render_to_string
+
+    from foia.reminders import digest_compose, digest_recipient_ids
+
+    rr = _request(status=Status.REJECTED, exemptions="x", owner=alice)
+    _decided(rr, Status.REJECTED, datetime.date(2026, 3, 9))  # PA: closes 2026-03-30
+    today = datetime.date(2026, 3, 27)
+    assert alice.pk in digest_recipient_ids(today)
+    digest = digest_compose(user=alice, today=today)
+    assert [r.pk for r in digest.appeal_windows] == [rr.pk]
+    assert "1 appeal windows closing" in digest.summary
+    text = render_to_string(
+        "emails/digest-body.txt", {"user": alice, "digest": digest, "site_url": "http://x"}
+    )
+    assert f"{rr.tracking_number} PA State Police (PA): appeal window closes in 3 days (2026-03-30)" in text
+    appeal_draft(records_request=rr, today=today)
+    assert digest_compose(user=alice, today=today).appeal_windows == []  # appealed: no more warning
+
+
+def test_the_overdue_page_and_csv_show_the_appeal_window_of_a_deemed_denial(db, alice_client, alice):
+    import csv
+    import io
+
+    rr = _request(owner=alice, due_on=timezone.localdate() - datetime.timedelta(days=2))
+    page = alice_client.get(reverse("request-overdue")).content.decode()
+    window = request_appeal_window(rr, today=timezone.localdate())
+    assert window.text in page
+    rows = list(
+        csv.reader(
+            io.StringIO(alice_client.get(reverse("request-overdue"), {"format": "csv"}).content.decode())
+        )
+    )
+    assert rows[0][-1] == "appeal_window_closes_on" and rows[1][-1] == window.closes_on.isoformat()

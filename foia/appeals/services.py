@@ -332,7 +332,29 @@ def request_appeal_window(
 
 
 def annotate_appeal_windows(rows, *, today: datetime.date) -> None:
-    """Set rr.appeal_window on each row; one Law query per state on the page."""
-    calendars: dict = {}
+    """Set rr.appeal_window on each row; one query for the closed days of every state on the page."""
+    from ..models import ClosedDay
+
+    rows = list(rows)
+    states = {rr.agency.state for rr in rows}
+    closed: dict[str, list] = {state: [] for state in states}
+    for day in ClosedDay.objects.filter(law__jurisdiction__in=states).select_related("law"):
+        closed[day.law.jurisdiction].append(day)
+    calendars = {
+        state: deadlines.calendar_for(state, deadlines.overrides_from(closed[state])) for state in states
+    }
     for rr in rows:
         rr.appeal_window = request_appeal_window(rr, today=today, calendars=calendars)
+
+
+def appeal_windows_closing(rows, *, today: datetime.date, within: int) -> list:
+    """Rows (rr.appeal_window set) whose appeal window closes within `within` days, soonest first."""
+    annotate_appeal_windows(rows, today=today)
+    closing = [
+        rr
+        for rr in rows
+        if rr.appeal_window
+        and rr.appeal_window.days_left is not None
+        and 0 <= rr.appeal_window.days_left <= within
+    ]
+    return sorted(closing, key=lambda rr: (rr.appeal_window.closes_on, rr.tracking_number))

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from ..appeals.services import annotate_appeal_windows, request_appeal_window
 from ..csvutil import csv_response
 from ..filters import RecordsRequestFilter
 from ..forms_requests import ExtensionForm, NoteForm, StatusForm, form_refusal_text, refusal_text
@@ -75,8 +76,16 @@ def request_overdue(request):
         return _overdue_csv(overdue, today)
     page, query = _page(request, overdue)
     _decorate(page.object_list, request.user, today)
+    annotate_appeal_windows(page.object_list, today=today)
     context = {"form": form, "page": page, "query": query, "today": today}
     return render(request, "requests/overdue.html", context)
+
+
+def _appeal_window_cell(rr, today, calendars) -> str:
+    window = request_appeal_window(rr, today=today, calendars=calendars)
+    if window is None:
+        return ""
+    return window.closes_on.isoformat() if window.closes_on else window.text
 
 
 def _overdue_csv(overdue, today):
@@ -100,7 +109,9 @@ def _overdue_csv(overdue, today):
         "ack_due_on",
         "acknowledged_on",
         "agency_promised_on",
+        "appeal_window_closes_on",
     ]
+    calendars: dict = {}  # one business-day calendar per state, for the appeal windows
     rows = (
         [
             rr.tracking_number,
@@ -121,6 +132,7 @@ def _overdue_csv(overdue, today):
             rr.ack_due_on.isoformat() if rr.ack_due_on else "",
             rr.acknowledged_on.isoformat() if rr.acknowledged_on else "",
             rr.promised_on.isoformat() if rr.promised_on else "",
+            _appeal_window_cell(rr, today, calendars),
         ]
         for rr in overdue.iterator(chunk_size=2000)
     )
