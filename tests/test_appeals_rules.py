@@ -155,3 +155,14 @@ def test_every_problem_in_the_file_is_reported_with_its_line_and_column():
 def test_a_missing_column_is_named():
     with pytest.raises(AppealRuleError, match="line 1: missing column"):
         appeal_rows_parse("jurisdiction,route\nPA,agency\n")
+
+
+def test_the_readme_examples_give_what_they_say(db):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    examples = re.findall(r"^python manage\.py appeal_deadline ([A-Z]{2} [^#]+?)\s+# ([\w-]+)", readme, re.M)
+    assert len(examples) >= 5
+    for args, expected in examples:
+        assert run(*args.split())[0] == expected, args
