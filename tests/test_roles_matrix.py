@@ -25,6 +25,7 @@ from foia.models import (
     Agency,
     AgencyImport,
     Appeal,
+    AppealBatch,
     Direction,
     Document,
     DocumentKind,
@@ -65,6 +66,7 @@ PK_OWNERS = [
     ("api/requests/", "request"),
     ("api/communications/", "communication"),
     ("api/documents/", "link"),
+    ("api/appeals/", "appeal"),
     ("campaigns/", "campaign"),
     ("agencies/import/", "agency_import"),
     ("agencies/", "agency"),
@@ -113,6 +115,9 @@ def world(db, alice, bob, erin, victor, ada):
         "campaign": campaign, "bobs_campaign": bobs_campaign, "agency": agency, "request": mine,
         "bobs_request": bobs, "communication": communication, "unsorted": unsorted, "document": document,
         "link": link, "appeal": appeal,
+        "appeal_batch": AppealBatch.objects.create(
+            campaign=campaign, request_ids=[mine.pk], total=1, done=1, created_by=alice, finished_at=sent_at
+        ),
     }  # fmt: skip
 
 
@@ -125,6 +130,9 @@ def url_kwargs(name: str, world, overrides: dict | None = None) -> dict:
             continue
         if param == "appeal_id":  # an appeal of the request named by <pk>
             kwargs["appeal_id"] = world["appeal"].pk
+            continue
+        if param == "batch_id":  # a batch of appeals drafted by Alice
+            kwargs["batch_id"] = world["appeal_batch"].pk
             continue
         if param != "pk":
             raise AssertionError(f"{name} ({route}): add a value for <{param}> to tests/test_roles_matrix.py")

@@ -4,6 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from ..appeals.api import AppealViewSet
 from . import views
 
 # No ".json" suffix routes: one URL per resource (the Accept header or ?format= picks the renderer).
@@ -14,6 +15,7 @@ router.register("campaigns", views.CampaignViewSet, basename="api-campaign")
 router.register("requests", views.RecordsRequestViewSet, basename="api-request")
 router.register("communications", views.CommunicationViewSet, basename="api-communication")
 router.register("documents", views.DocumentViewSet, basename="api-document")
+router.register("appeals", AppealViewSet, basename="api-appeal")
 
 api_patterns = [
     *router.urls,
