@@ -6,81 +6,237 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('foia', '0004_outbound'),
+        ("foia", "0005_agency_imports"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='reminder',
-            name='kind',
-            field=models.CharField(choices=[('digest', 'Daily digest to a reporter'), ('followup', 'Follow-up to an agency'), ('reply', 'Reply notification to a reporter'), ('appeal', 'Follow-up to an appeal body')], max_length=10),
+            model_name="reminder",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("digest", "Daily digest to a reporter"),
+                    ("followup", "Follow-up to an agency"),
+                    ("reply", "Reply notification to a reporter"),
+                    ("appeal", "Follow-up to an appeal body"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='requestevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('letter', 'Letter generated'), ('status', 'Status changed'), ('sent', 'Sent'), ('due_date', 'Due date computed'), ('extension', 'Extension claimed'), ('communication', 'Communication'), ('document', 'Document received'), ('followup', 'Follow-up'), ('note', 'Note'), ('appeal', 'Appeal')], max_length=16),
+            model_name="requestevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("letter", "Letter generated"),
+                    ("status", "Status changed"),
+                    ("sent", "Sent"),
+                    ("due_date", "Due date computed"),
+                    ("extension", "Extension claimed"),
+                    ("communication", "Communication"),
+                    ("document", "Document received"),
+                    ("followup", "Follow-up"),
+                    ("note", "Note"),
+                    ("appeal", "Appeal"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.CreateModel(
-            name='AppealBatch',
+            name="AppealBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('request_ids', models.JSONField(default=list)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('problems', models.JSONField(default=list, help_text='[tracking number, why] for requests not drafted.')),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='foia.campaign')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("request_ids", models.JSONField(default=list)),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("done", models.PositiveIntegerField(default=0)),
+                (
+                    "problems",
+                    models.JSONField(
+                        default=list, help_text="[tracking number, why] for requests not drafted."
+                    ),
+                ),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to="foia.campaign"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Appeal',
+            name="Appeal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('appeal', 'Administrative appeal'), ('demand', 'Demand letter (court only)')], default='appeal', max_length=8)),
-                ('basis', models.CharField(choices=[('rejected', 'Denial'), ('no_records', 'No responsive records'), ('partial', 'Partial denial'), ('deemed', 'Deemed denial (no answer by the deadline)')], max_length=12)),
-                ('decided_on', models.DateField(help_text='The date on the denial, or the day the response deadline passed.')),
-                ('jurisdiction', models.CharField(max_length=2)),
-                ('route', models.CharField(max_length=12)),
-                ('body', models.CharField(help_text='Who hears the appeal.', max_length=300)),
-                ('file_how', models.TextField(blank=True)),
-                ('citation', models.CharField(blank=True, max_length=400)),
-                ('window_closes_on', models.DateField(blank=True, help_text="The requester's last day to appeal (empty: no deadline or court only).", null=True)),
-                ('window_rule', models.CharField(blank=True, max_length=600)),
-                ('is_late', models.BooleanField(default=False, help_text='Drafted after the window closed.')),
-                ('status', models.CharField(choices=[('drafted', 'Drafted'), ('filed', 'Filed'), ('acknowledged', 'Acknowledged by the body'), ('granted', 'Granted'), ('partly_granted', 'Partly granted'), ('denied', 'Denied'), ('litigation', 'Litigation considered'), ('withdrawn', 'Withdrawn')], db_index=True, default='drafted', max_length=16)),
-                ('exemptions', models.TextField(blank=True, help_text='The exemptions the agency cited, one per line.')),
-                ('template_source', models.TextField(blank=True, help_text="The letter's template; empty uses the default.")),
-                ('subject', models.CharField(blank=True, max_length=400)),
-                ('letter', models.TextField(blank=True, help_text="The appeal's text, exactly as sent once filed.")),
-                ('to_address', models.CharField(blank=True, help_text="The body's email address, when the appeal goes by email.", max_length=320)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('filed_at', models.DateTimeField(blank=True, null=True)),
-                ('filed_via', models.CharField(blank=True, max_length=8)),
-                ('filed_reference', models.CharField(blank=True, max_length=120)),
-                ('received_on', models.DateField(blank=True, help_text='When the body counts as having it.', null=True)),
-                ('decision_due_on', models.DateField(blank=True, db_index=True, null=True)),
-                ('decision_rule', models.CharField(blank=True, max_length=600)),
-                ('outcome_on', models.DateField(blank=True, null=True)),
-                ('next_followup_on', models.DateField(blank=True, db_index=True, null=True)),
-                ('followups_sent', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='appeals', to='foia.recordsrequest')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='appeals', to='foia.appealbatch')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("appeal", "Administrative appeal"),
+                            ("demand", "Demand letter (court only)"),
+                        ],
+                        default="appeal",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "basis",
+                    models.CharField(
+                        choices=[
+                            ("rejected", "Denial"),
+                            ("no_records", "No responsive records"),
+                            ("partial", "Partial denial"),
+                            ("deemed", "Deemed denial (no answer by the deadline)"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "decided_on",
+                    models.DateField(
+                        help_text="The date on the denial, or the day the response deadline passed."
+                    ),
+                ),
+                ("jurisdiction", models.CharField(max_length=2)),
+                ("route", models.CharField(max_length=12)),
+                ("body", models.CharField(help_text="Who hears the appeal.", max_length=300)),
+                ("file_how", models.TextField(blank=True)),
+                ("citation", models.CharField(blank=True, max_length=400)),
+                (
+                    "window_closes_on",
+                    models.DateField(
+                        blank=True,
+                        help_text="The requester's last day to appeal (empty: no deadline or court only).",
+                        null=True,
+                    ),
+                ),
+                ("window_rule", models.CharField(blank=True, max_length=600)),
+                ("is_late", models.BooleanField(default=False, help_text="Drafted after the window closed.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("drafted", "Drafted"),
+                            ("filed", "Filed"),
+                            ("acknowledged", "Acknowledged by the body"),
+                            ("granted", "Granted"),
+                            ("partly_granted", "Partly granted"),
+                            ("denied", "Denied"),
+                            ("litigation", "Litigation considered"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        db_index=True,
+                        default="drafted",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "exemptions",
+                    models.TextField(blank=True, help_text="The exemptions the agency cited, one per line."),
+                ),
+                (
+                    "template_source",
+                    models.TextField(blank=True, help_text="The letter's template; empty uses the default."),
+                ),
+                ("subject", models.CharField(blank=True, max_length=400)),
+                (
+                    "letter",
+                    models.TextField(blank=True, help_text="The appeal's text, exactly as sent once filed."),
+                ),
+                (
+                    "to_address",
+                    models.CharField(
+                        blank=True,
+                        help_text="The body's email address, when the appeal goes by email.",
+                        max_length=320,
+                    ),
+                ),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("filed_at", models.DateTimeField(blank=True, null=True)),
+                ("filed_via", models.CharField(blank=True, max_length=8)),
+                ("filed_reference", models.CharField(blank=True, max_length=120)),
+                (
+                    "received_on",
+                    models.DateField(blank=True, help_text="When the body counts as having it.", null=True),
+                ),
+                ("decision_due_on", models.DateField(blank=True, db_index=True, null=True)),
+                ("decision_rule", models.CharField(blank=True, max_length=600)),
+                ("outcome_on", models.DateField(blank=True, null=True)),
+                ("next_followup_on", models.DateField(blank=True, db_index=True, null=True)),
+                ("followups_sent", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="appeals",
+                        to="foia.recordsrequest",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="appeals",
+                        to="foia.appealbatch",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('request', 'decided_on'), name='one_appeal_per_decision')],
+                "ordering": ["-created_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("request", "decided_on"), name="one_appeal_per_decision")
+                ],
             },
         ),
     ]
