@@ -276,3 +276,18 @@ def test_the_overdue_page_and_csv_show_the_appeal_window_of_a_deemed_denial(db, 
         )
     )
     assert rows[0][-1] == "appeal_window_closes_on" and rows[1][-1] == window.closes_on.isoformat()
+
+
+def test_the_bodys_decision_moves_an_appealed_request_on(db, alice):
+    rr = _request(status=Status.REJECTED, exemptions="§ 67.708(b)(16)")
+    _decided(rr, Status.REJECTED, datetime.date(2026, 3, 18))
+    appeal = appeal_record_filed(
+        appeal=appeal_draft(records_request=rr, today=TODAY), filed_at=timezone.now(), via="mail"
+    )
+    rr.refresh_from_db()
+    assert rr.status == Status.APPEALED
+    appeal_transition(appeal=appeal, to_status=AppealStatus.DENIED, actor=alice)
+    rr.refresh_from_db()
+    assert rr.status == Status.REJECTED and rr.exemptions_cited == "§ 67.708(b)(16)"
+    # The upheld denial is a new decision: it may be appealed again (to court, or a second-level body).
+    assert appeal_draft(records_request=rr, today=timezone.localdate()).decided_on == timezone.localdate()

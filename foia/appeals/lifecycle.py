@@ -178,12 +178,18 @@ def appeal_transition(
         _event(appeal.request_id, f"{message} {note}".strip(), actor)
         rr = appeal.request
         if to_status in _REQUEST_AFTER and rr.status == Status.APPEALED:
-            request_transition(
-                records_request=rr,
-                to_status=_REQUEST_AFTER[to_status],
-                actor=actor,
-                note=f"Appeal {to_status}.",
-            )
+            # A denial upheld keeps the exemptions the agency relied on (a rejection must name them).
+            exemptions = rr.exemptions_cited or appeal.exemptions or f"upheld on appeal by {appeal.body}"
+            try:
+                request_transition(
+                    records_request=rr,
+                    to_status=_REQUEST_AFTER[to_status],
+                    actor=actor,
+                    note=f"Appeal {AppealStatus(to_status).label.lower()}.",
+                    exemptions=exemptions if _REQUEST_AFTER[to_status] == Status.REJECTED else "",
+                )
+            except LifecycleError as error:
+                raise AppealError(error.messages) from None
     return appeal
 
 
