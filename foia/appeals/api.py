@@ -3,8 +3,8 @@
 import django_filters as filters
 from rest_framework import mixins, serializers
 
-from ..api.filters import IdFilter
 from ..api.views import BaseViewSet
+from ..filters import IdFilter
 from ..models import RecordsRequest
 from .models import Appeal, AppealBasis, AppealKind, AppealStatus
 

@@ -358,3 +358,11 @@ def appeal_windows_closing(rows, *, today: datetime.date, within: int) -> list:
         and 0 <= rr.appeal_window.days_left <= within
     ]
     return sorted(closing, key=lambda rr: (rr.appeal_window.closes_on, rr.tracking_number))
+
+
+def appeals_panel(records_request: RecordsRequest, *, today: datetime.date) -> dict:
+    """For the request page (loaded by the view): the appeal window and the request's appeals."""
+    return {
+        "window": request_appeal_window(records_request, today=today),
+        "appeals": list(records_request.appeals.all()),
+    }

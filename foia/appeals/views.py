@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from ..downloads import download_response
 from ..letters import LetterError
 from ..models import RecordsRequest, Role, SendMethod
 from ..permissions import can_work_request, require_can_work, role_required
@@ -252,10 +253,8 @@ def appeal_outcome(request, pk, appeal_id):
 @require_safe
 def appeal_download(request, pk, appeal_id):
     appeal = _appeal(_request(request, pk), appeal_id)
-    response = HttpResponse(appeal_pdf(appeal), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{appeal.request.tracking_number}-appeal.pdf"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    name = f"{appeal.request.tracking_number}-appeal.pdf"
+    return download_response(appeal_pdf(appeal), filename=name, content_type="application/pdf")
 
 
 urlpatterns = [

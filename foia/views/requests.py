@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from ..appeals.services import annotate_appeal_windows, request_appeal_window
+from ..appeals.services import annotate_appeal_windows, appeals_panel, request_appeal_window
 from ..csvutil import csv_response
 from ..filters import RecordsRequestFilter
 from ..forms_requests import ExtensionForm, NoteForm, StatusForm, form_refusal_text, refusal_text
@@ -164,6 +164,7 @@ def request_detail(request, pk):
         "note_form": NoteForm(),
         "letter": letter_panel(records_request, can_work=can_work),
         "documents": documents_panel(records_request, can_work=can_work),
+        "appeals": appeals_panel(records_request, today=today),
     }
     return render(request, "requests/detail.html", context)
 
