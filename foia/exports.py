@@ -13,13 +13,16 @@ from django.views.decorators.http import require_safe
 
 from .csvutil import csv_response
 from .downloads import download_response, safe_name
-from .models import Campaign, RecordsRequest, RequestDocument
+from .models import Appeal, Campaign, RecordsRequest, RequestDocument
 from .models.request import OPEN_STATUSES
 
 EXPORT_COLUMNS = [
     "agency_id", "agency", "state", "city", "agency_kind", "tracking_number", "status", "status_label",
     "sent_on", "received_on", "due_on", "first_response_on", "closed_on", "days_to_first_response",
     "days_to_complete", "days_overdue", "fee_amount", "exemptions_cited", "documents", "document_kinds",
+    # The request's latest appeal (foia.appeals), appended so existing spreadsheets keep their columns.
+    "appeal_status", "appeal_body", "appeal_decided_on", "appeal_window_closes_on", "appeal_late",
+    "appeal_filed_on", "appeal_decision_due_on", "appeal_outcome_on",
 ]  # fmt: skip
 
 
@@ -33,8 +36,23 @@ def _days(start: datetime.datetime | None, end: datetime.datetime | None) -> int
     return max((end - start).days, 0)
 
 
+def _appeal_columns(appeal: Appeal | None) -> dict:
+    if appeal is None:
+        return dict.fromkeys(EXPORT_COLUMNS[-8:]) | {"appeal_status": ""}
+    return {
+        "appeal_status": appeal.status,
+        "appeal_body": appeal.body,
+        "appeal_decided_on": appeal.decided_on,
+        "appeal_window_closes_on": appeal.window_closes_on,
+        "appeal_late": appeal.is_late,
+        "appeal_filed_on": _local_date(appeal.filed_at),
+        "appeal_decision_due_on": appeal.decision_due_on,
+        "appeal_outcome_on": appeal.outcome_on,
+    }
+
+
 def export_rows(*, campaign: Campaign, today: datetime.date) -> list[dict]:
-    """One row per agency of the campaign (requests first, then agencies with no request yet); 3 queries."""
+    """One row per agency of the campaign (requests first, then agencies with no request yet); 4 queries."""
     requests = (
         RecordsRequest.objects.filter(campaign=campaign)
         .select_related("agency")
@@ -49,6 +67,10 @@ def export_rows(*, campaign: Campaign, today: datetime.date) -> list[dict]:
         .distinct()
     ):
         kinds.setdefault(request_id, set()).add(kind)
+    latest = {
+        appeal.request_id: appeal
+        for appeal in Appeal.objects.filter(request__campaign=campaign).order_by("id")
+    }
     rows = []
     for rr in requests:
         overdue = rr.status in OPEN_STATUSES and rr.due_on is not None and rr.due_on < today
@@ -74,6 +96,7 @@ def export_rows(*, campaign: Campaign, today: datetime.date) -> list[dict]:
                 "exemptions_cited": rr.exemptions_cited,
                 "documents": rr.document_count,
                 "document_kinds": sorted(kinds.get(rr.pk, ())),
+                **_appeal_columns(latest.get(rr.pk)),
             }
         )
     with_request = {row["agency_id"] for row in rows}

@@ -27,6 +27,8 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .appeals.followups import appeal_followup_deliver, appeal_followup_rows
+from .appeals.services import appeal_windows_closing
 from .mail import reply_notify
 from .models import (
     Communication,
@@ -42,7 +44,7 @@ from .models import (
     User,
 )
 from .models.communication import DeliveryState
-from .models.request import OPEN_STATUSES, PAUSED_STATUSES
+from .models.request import OPEN_STATUSES, PAUSED_STATUSES, Status
 from .outbound import (
     OutboundKind,
     header_clean,
@@ -56,6 +58,8 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 # Pending rows handed to the workers per scan: a bound, so the scan's cost never grows with the backlog.
 ENQUEUE_PER_SCAN = 1000
+# Decisions a requester may appeal: the digest warns while their appeal window is closing.
+APPEALABLE_DECISIONS = (Status.REJECTED, Status.NO_RECORDS, Status.PARTIAL)
 
 
 @dataclass
@@ -76,7 +80,9 @@ def digest_recipient_ids(today: datetime.date) -> list[int]:
     people = User.objects.filter(digest_enabled=True, is_active=True).exclude(email="").values("pk")
     return list(
         RecordsRequest.objects.filter(
-            Q(status__in=OPEN_STATUSES, due_on__lte=soon) | Q(status__in=PAUSED_STATUSES)
+            Q(status__in=OPEN_STATUSES, due_on__lte=soon)
+            | Q(status__in=PAUSED_STATUSES)
+            | Q(status__in=APPEALABLE_DECISIONS, appeals__isnull=True)
         )
         .with_recipient()
         .filter(recipient_id__in=people)
@@ -116,6 +122,8 @@ def reminders_scan(*, now: datetime.datetime) -> ScanResult:
         for pk, sent, next_on in candidates
     ]
     result.followups_created = len(Reminder.objects.bulk_create(rows, ignore_conflicts=True))
+    # Follow-ups to appeal bodies past their decision deadline: the same rows, claims and caps.
+    result.followups_created += appeal_followup_rows(today=today)
     stale = now - datetime.timedelta(seconds=settings.FOIA_REMINDER_CLAIM_TIMEOUT)
     result.requeued = Reminder.objects.filter(state=ReminderState.CLAIMED, claimed_at__lt=stale).update(
         state=ReminderState.PENDING, queued_at=None
@@ -146,6 +154,8 @@ def reminder_send(*, reminder_id: int) -> str:
             outcome, note = digest_deliver(reminder)
         elif reminder.kind == ReminderKind.REPLY:
             outcome, note = reply_deliver(reminder)
+        elif reminder.kind == ReminderKind.APPEAL_FOLLOWUP:
+            outcome, note = appeal_followup_deliver(reminder)
         else:
             outcome, note = followup_deliver(reminder)
     except Exception as error:
@@ -174,10 +184,18 @@ class Digest:
     overdue: list = field(default_factory=list)
     awaiting: list = field(default_factory=list)
     followup_drafts: list = field(default_factory=list)
+    appeal_windows: list = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.due_soon or self.due_today or self.overdue or self.awaiting or self.followup_drafts)
+        return not (
+            self.due_soon
+            or self.due_today
+            or self.overdue
+            or self.awaiting
+            or self.followup_drafts
+            or self.appeal_windows
+        )
 
     @property
     def summary(self) -> str:
@@ -188,6 +206,7 @@ class Digest:
             (len(self.due_soon), "due soon"),
             (len(self.awaiting), "waiting on you"),
             (len(self.followup_drafts), "follow-ups to send by hand"),
+            (len(self.appeal_windows), "appeal windows closing"),
         ]
         return ", ".join(f"{count} {label}" for count, label in parts if count)
 
@@ -221,6 +240,14 @@ def digest_compose(*, user: User, today: datetime.date) -> Digest:
             delivery_state=DeliveryState.DRAFT,
             idempotency_key__startswith="followup:",
         ).select_related("request__agency")
+    )
+    decided = (
+        RecordsRequest.objects.with_recipient()
+        .filter(recipient_id=user.pk, status__in=APPEALABLE_DECISIONS, appeals__isnull=True)
+        .select_related("agency", "campaign")
+    )
+    digest.appeal_windows = appeal_windows_closing(
+        [*digest.overdue, *decided], today=today, within=settings.FOIA_DIGEST_DUE_SOON_DAYS
     )
     return digest
 

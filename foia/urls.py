@@ -6,6 +6,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from .findings import views as findings_views
+from .appeals import batch_views as appeal_batches
+from .appeals import views as appeals
 from .ratelimit import RateLimitedLoginView
 from .views import agencies, bulk, campaigns, core, dashboard, documents, letters, mail, requests, search
 
@@ -23,6 +25,8 @@ urlpatterns = [
     path("requests/", include(requests.urlpatterns)),
     path("requests/<int:pk>/letter/", include(letters.request_urlpatterns)),
     path("requests/<int:pk>/", include(documents.request_urlpatterns)),
+    path("requests/", include(appeals.urlpatterns)),
+    path("requests/", include(appeal_batches.urlpatterns)),
     path("", include(documents.urlpatterns)),
     path("", include(mail.urlpatterns)),
     path("", include(search.urlpatterns)),

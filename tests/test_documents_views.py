@@ -310,8 +310,9 @@ def test_the_request_page_loads_what_it_shows_in_a_fixed_number_of_queries(
     for replies in (2, 5):
         add_replies(alices_request, replies)
         # session, user; the request with agency, campaign and owner; the law and its closed days (letter
-        # panel); the letter's send; the documents with their files; the messages; the timeline
-        with django_assert_num_queries(9):
+        # panel); the letter's send; the documents with their files; the messages; the timeline; the
+        # request's appeals (appeal panel)
+        with django_assert_num_queries(10):
             response = alice_client.get(url)
     page = response.content.decode()
     assert "mou.pdf" in page and "reply-" in page and alices_request.reply_address in page

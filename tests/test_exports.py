@@ -73,8 +73,9 @@ def test_rows_have_dates_days_and_document_kinds(campaign):
 
 @pytest.mark.django_db
 def test_export_rows_take_a_fixed_number_of_queries(campaign, django_assert_num_queries):
-    # Requests with document counts (1), document kinds (1), agencies without a request (1).
-    with django_assert_num_queries(3):
+    # Requests with document counts (1), document kinds (1), the latest appeal per request (1), agencies
+    # without a request (1).
+    with django_assert_num_queries(4):
         export_rows(campaign=campaign, today=TODAY)
 
 

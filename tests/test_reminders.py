@@ -147,8 +147,9 @@ def test_the_scan_makes_the_same_number_of_queries_for_5_or_60_requests(michigan
             reminders_scan(now=MORNING)
         return len(queries)
 
-    # digest recipients, digest rows, follow-up candidates, follow-up rows, stale claims, pending, queued_at
-    assert count_for(5) == count_for(55) == 7
+    # digest recipients, digest rows, follow-up candidates, follow-up rows, appeals past their decision
+    # deadline (foia.appeals.followups), stale claims, pending, queued_at
+    assert count_for(5) == count_for(55) == 8
 
 
 def test_a_follow_up_cites_the_statute_date_and_tracking_number_and_quotes_only_the_request(

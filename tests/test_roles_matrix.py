@@ -27,6 +27,8 @@ from foia.models import (
     BulkRun,
     BulkStatus,
     CampaignQuestion,
+    Appeal,
+    AppealBatch,
     Direction,
     Document,
     DocumentKind,
@@ -71,6 +73,7 @@ PK_OWNERS = [
     ("api/documents/", "link"),
     ("api/questions/", "question"),
     ("api/findings/", "cell"),
+    ("api/appeals/", "appeal"),
     ("campaigns/", "campaign"),
     ("agencies/import/", "agency_import"),
     ("agencies/", "agency"),
@@ -116,11 +119,18 @@ def world(db, alice, bob, erin, victor, ada):
     bulk_run = BulkRun.objects.create(action="withdraw", created_by=alice, total=1, status=BulkStatus.DONE)
     question = CampaignQuestion.objects.create(campaign=campaign, slug="promote", question="?", phrases="x")
     cell = FindingCell.objects.create(question=question, agency=agency, answer="no", reason="none")
+    appeal = Appeal.objects.create(
+        request=mine, basis="deemed", decided_on=datetime.date(2026, 3, 2), jurisdiction="MI", route="agency",
+        body="Head of the public body", subject="Appeal", letter="Dear head",
+    )  # fmt: skip
     return {
         "agency_import": agency_import, "bulk_run": bulk_run, "question": question, "cell": cell,
         "campaign": campaign, "bobs_campaign": bobs_campaign, "agency": agency, "request": mine,
         "bobs_request": bobs, "communication": communication, "unsorted": unsorted, "document": document,
-        "link": link,
+        "link": link, "appeal": appeal,
+        "appeal_batch": AppealBatch.objects.create(
+            campaign=campaign, request_ids=[mine.pk], total=1, done=1, created_by=alice, finished_at=sent_at
+        ),
     }  # fmt: skip
 
 
@@ -133,6 +143,11 @@ def url_kwargs(name: str, world, overrides: dict | None = None) -> dict:
             continue
         if param in SECOND_PARAMS:  # a findings page's question, cell or document within the campaign
             kwargs[param] = world[SECOND_PARAMS[param]].pk
+        if param == "appeal_id":  # an appeal of the request named by <pk>
+            kwargs["appeal_id"] = world["appeal"].pk
+            continue
+        if param == "batch_id":  # a batch of appeals drafted by Alice
+            kwargs["batch_id"] = world["appeal_batch"].pk
             continue
         if param != "pk":
             raise AssertionError(f"{name} ({route}): add a value for <{param}> to tests/test_roles_matrix.py")
@@ -268,6 +283,7 @@ READ_ONLY = {
     "campaign-merged", "campaign-checklist", "campaign-dashboard", "campaign-export-csv",
     "campaign-export-json", "campaign-documents-zip", "api-request-detail", "api-campaign-detail",
     "findings-matrix", "findings-references", "findings-redline",
+    "appeal-detail", "appeal-pdf",
 }  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from ..findings import api as findings_api
+from ..appeals.api import AppealViewSet
 from . import views
 
 # No ".json" suffix routes: one URL per resource (the Accept header or ?format= picks the renderer).
@@ -18,6 +19,7 @@ router.register("communications", views.CommunicationViewSet, basename="api-comm
 router.register("documents", views.DocumentViewSet, basename="api-document")
 router.register("questions", findings_api.QuestionViewSet, basename="api-question")
 router.register("findings", findings_api.CellViewSet, basename="api-finding")
+router.register("appeals", AppealViewSet, basename="api-appeal")
 
 api_patterns = [
     *router.urls,

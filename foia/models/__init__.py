@@ -1,5 +1,6 @@
 """The data model: one module per concept, re-exported here."""
 
+from ..appeals.models import Appeal, AppealBasis, AppealBatch, AppealKind, AppealStatus
 from .agency import Agency, AgencyKind
 from .agency_import import AgencyImport, ImportStatus
 from .bulk import BulkItem, BulkItemState, BulkRun, BulkStatus
@@ -27,6 +28,11 @@ __all__ = [
     "BulkItemState",
     "BulkRun",
     "BulkStatus",
+    "Appeal",
+    "AppealBasis",
+    "AppealBatch",
+    "AppealKind",
+    "AppealStatus",
     "Campaign",
     "CampaignQuestion",
     "ClosedDay",

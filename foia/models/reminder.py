@@ -8,6 +8,7 @@ class ReminderKind(models.TextChoices):
     DIGEST = "digest", "Daily digest to a reporter"
     FOLLOWUP = "followup", "Follow-up to an agency"
     REPLY = "reply", "Reply notification to a reporter"
+    APPEAL_FOLLOWUP = "appeal", "Follow-up to an appeal body"
 
 
 class ReminderState(models.TextChoices):

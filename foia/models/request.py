@@ -148,6 +148,7 @@ class RequestEventKind(models.TextChoices):
     DOCUMENT = "document", "Document received"
     FOLLOWUP = "followup", "Follow-up"
     NOTE = "note", "Note"
+    APPEAL = "appeal", "Appeal"
 
 
 class RequestEvent(models.Model):

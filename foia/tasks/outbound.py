@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 
 from foia import reminders, sending  # noqa: F401  (they register the letter and follow-up kinds)
+from foia.appeals import lifecycle as appeal_lifecycle  # noqa: F401  (registers the appeal kind)
 from foia.outbound import (
     RETRYABLE,
     SEND_HARD_LIMIT,

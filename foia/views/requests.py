@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ..clocks import ack_late_text, calendar_for_law, law_for
+from ..appeals.services import annotate_appeal_windows, appeals_panel, request_appeal_window
 from ..csvutil import csv_response
 from ..filters import RecordsRequestFilter
 from ..forms_requests import ExtensionForm, NoteForm, StatusForm, form_refusal_text, refusal_text
@@ -76,8 +77,16 @@ def request_overdue(request):
         return _overdue_csv(overdue, today)
     page, query = _page(request, overdue)
     _decorate(page.object_list, request.user, today)
+    annotate_appeal_windows(page.object_list, today=today)
     context = {"form": form, "page": page, "query": query, "today": today}
     return render(request, "requests/overdue.html", context)
+
+
+def _appeal_window_cell(rr, today, calendars) -> str:
+    window = request_appeal_window(rr, today=today, calendars=calendars)
+    if window is None:
+        return ""
+    return window.closes_on.isoformat() if window.closes_on else window.text
 
 
 def _overdue_csv(overdue, today):
@@ -101,7 +110,9 @@ def _overdue_csv(overdue, today):
         "ack_due_on",
         "acknowledged_on",
         "agency_promised_on",
+        "appeal_window_closes_on",
     ]
+    calendars: dict = {}  # one business-day calendar per state, for the appeal windows
     rows = (
         [
             rr.tracking_number,
@@ -122,6 +133,7 @@ def _overdue_csv(overdue, today):
             rr.ack_due_on.isoformat() if rr.ack_due_on else "",
             rr.acknowledged_on.isoformat() if rr.acknowledged_on else "",
             rr.promised_on.isoformat() if rr.promised_on else "",
+            _appeal_window_cell(rr, today, calendars),
         ]
         for rr in overdue.iterator(chunk_size=2000)
     )
@@ -165,6 +177,7 @@ def request_detail(request, pk):
         "note_form": NoteForm(),
         "letter": letter_panel(records_request, can_work=can_work),
         "documents": documents_panel(records_request, can_work=can_work),
+        "appeals": appeals_panel(records_request, today=today),
     }
     return render(request, "requests/detail.html", context)
 

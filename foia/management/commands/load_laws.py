@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from foia import deadlines
+from foia.appeals.rules import AppealRuleError, shipped_appeal_rules
 from foia.laws import DEFAULT_LAWS_FILE, LawFileError, laws_load
 from foia.wording import counted
 
@@ -35,7 +36,9 @@ class Command(BaseCommand):
             deadlines.legal_holidays.cache_clear()
             deadlines.calendar_for.cache_clear()
             clocks, fixes = deadlines.shipped_clock_rows(), deadlines.shipped_holiday_fixes()
-        except deadlines.RuleFileError as error:
+            shipped_appeal_rules.cache_clear()
+            appeal_rules = shipped_appeal_rules()
+        except (deadlines.RuleFileError, AppealRuleError) as error:
             raise CommandError(f"nothing loaded:\n{error}") from None
         try:
             counts = laws_load(text=text, missing_only=missing_only)
@@ -51,5 +54,5 @@ class Command(BaseCommand):
         corrections = sum(len(rows) for rows in fixes.values())
         self.stdout.write(
             f"Clock rules for {len(clocks)} jurisdictions (clocks.csv); {corrections} holiday corrections "
-            "(holidays.csv)."
+            f"(holidays.csv); appeal rules for {len(appeal_rules)} jurisdictions (appeals.csv)."
         )
