@@ -5,9 +5,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .findings import views as findings_views
 from .appeals import batch_views as appeal_batches
 from .appeals import views as appeals
+from .findings import views as findings_views
 from .ratelimit import RateLimitedLoginView
 from .views import agencies, bulk, campaigns, core, dashboard, documents, letters, mail, requests, search
 

@@ -24,11 +24,11 @@ from django.utils import timezone
 from foia.models import (
     Agency,
     AgencyImport,
+    Appeal,
+    AppealBatch,
     BulkRun,
     BulkStatus,
     CampaignQuestion,
-    Appeal,
-    AppealBatch,
     Direction,
     Document,
     DocumentKind,

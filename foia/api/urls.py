@@ -5,8 +5,8 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from ..findings import api as findings_api
 from ..appeals.api import AppealViewSet
+from ..findings import api as findings_api
 from . import views
 
 # No ".json" suffix routes: one URL per resource (the Accept header or ?format= picks the renderer).

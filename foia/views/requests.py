@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from ..clocks import ack_late_text, calendar_for_law, law_for
 from ..appeals.services import annotate_appeal_windows, appeals_panel, request_appeal_window
+from ..clocks import ack_late_text, calendar_for_law, law_for
 from ..csvutil import csv_response
 from ..filters import RecordsRequestFilter
 from ..forms_requests import ExtensionForm, NoteForm, StatusForm, form_refusal_text, refusal_text
