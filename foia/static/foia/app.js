@@ -24,6 +24,10 @@
     for (const other of document.querySelectorAll(box.dataset.checkAll)) other.checked = box.checked;
   });
 
+  // <button data-print>: prints the page (the findings matrix has a print stylesheet).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) { window.print(); }
+  });
   // <form data-dropzone>: files dropped on the form are uploaded at once.
   function dropzones(root) {
     root.querySelectorAll("[data-dropzone]").forEach(function (zone) {
