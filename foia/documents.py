@@ -1,4 +1,4 @@
-"""Storing response files: type decided by content, generated names, one Document per SHA-256, safe zips."""
+"""Storing response files: one Document per SHA-256, generated names, links to requests and messages."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ import logging
 import re
 import shutil
 import tempfile
-import unicodedata
 import uuid
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import IO
 
 from django.conf import settings
@@ -21,6 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .filetypes import CHUNK, EXTENSIONS, NO_TEXT_TYPES, ZIP, FileRejected, file_type_sniff, filename_clean
 from .models import (
     Document,
     DocumentKind,
@@ -32,66 +30,11 @@ from .models import (
     RequestEventKind,
 )
 from .queue import task_enqueue, task_enqueue_on_commit
+from .zips import ZipBudget, zip_expand
 
 logger = logging.getLogger(__name__)
 
 EXTRACT_TASK = "foia.tasks.documents.extract_document"
-
-CHUNK = 1024 * 1024
-PDF = "application/pdf"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOC = "application/msword"
-XLS = "application/vnd.ms-excel"
-MSG = "application/vnd.ms-outlook"
-ZIP = "application/zip"
-EML = "message/rfc822"
-TEXT = "text/plain"
-PNG, JPEG, GIF, TIFF = "image/png", "image/jpeg", "image/gif", "image/tiff"
-
-EXTENSIONS = {
-    PDF: ".pdf",
-    DOCX: ".docx",
-    XLSX: ".xlsx",
-    DOC: ".doc",
-    XLS: ".xls",
-    MSG: ".msg",
-    ZIP: ".zip",
-    EML: ".eml",
-    TEXT: ".txt",
-    PNG: ".png",
-    JPEG: ".jpg",
-    GIF: ".gif",
-    TIFF: ".tif",
-}
-# Browsers render these safely inside a sandboxed response; everything else is only ever downloaded.
-INLINE_TYPES = frozenset({PDF, PNG, JPEG, GIF})
-# Types with no text for extraction to find (archives are expanded instead). PNG, JPEG and TIFF are OCR'd.
-NO_TEXT_TYPES = frozenset({ZIP, DOC, XLS, MSG, GIF})
-
-MAGIC = [
-    (b"\x89PNG\r\n\x1a\n", PNG),
-    (b"\xff\xd8\xff", JPEG),
-    (b"GIF87a", GIF),
-    (b"GIF89a", GIF),
-    (b"II*\x00", TIFF),
-    (b"MM\x00*", TIFF),
-]
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-MARKUP = re.compile(rb"<\s*(!doctype\s+html|html|head|body|script|iframe|svg|object|embed|meta)\b", re.I)
-EMAIL_HEADER = re.compile(
-    rb"^(from|to|cc|subject|date|message-id|received|mime-version|return-path|reply-to):", re.I | re.M
-)
-
-
-class FileRejected(Exception):
-    """A file that was not stored, with a reason a person can read."""
-
-    def __init__(self, reason: str, name: str = ""):
-        super().__init__(f"{name}: {reason}" if name else reason)
-        self.reason = reason
-        self.name = name
 
 
 @dataclass
@@ -101,23 +44,6 @@ class StoreResult:
     links: list[RequestDocument] = field(default_factory=list)
     rejected: list[FileRejected] = field(default_factory=list)
     new_documents: int = 0
-
-
-@dataclass
-class _Budget:
-    """Limits shared by a zip and every zip nested in it, so nesting cannot multiply them."""
-
-    entries: int
-    bytes: int
-
-
-def filename_clean(name: str) -> str:
-    """A display name: last path part only, no control characters, never empty; never used as a path."""
-    name = unicodedata.normalize("NFC", str(name or ""))
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = name.strip().lstrip(".").strip()
-    return name[:200] or "unnamed"
 
 
 def kind_suggest(text: str) -> str:
@@ -158,70 +84,6 @@ KIND_KEYWORDS = [
     (DocumentKind.POLICY, ("policy", "general order", "standard operating procedure")),
     (DocumentKind.CORRESPONDENCE, ("dear", "sincerely", "regards")),
 ]
-
-
-def file_type_sniff(path: str) -> str:
-    """The MIME type decided from the bytes; FileRejected for HTML, SVG and anything not allowed."""
-    with open(path, "rb") as handle:
-        head = handle.read(65536)
-    if not head:
-        raise FileRejected("the file is empty")
-    if head.lstrip(b"\x00\t\r\n \xef\xbb\xbf")[:5] == b"%PDF-":
-        return PDF
-    for magic, mime in MAGIC:
-        if head.startswith(magic):
-            return mime
-    if head.startswith(ZIP_MAGIC):
-        return _zip_kind(path)
-    if head.startswith(OLE_MAGIC):
-        return _ole_kind(path)
-    return _text_kind(head)
-
-
-def _zip_kind(path: str) -> str:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise FileRejected(f"damaged zip archive ({exc})") from None
-    if "[Content_Types].xml" in names:
-        if any(n.startswith("word/") for n in names):
-            return DOCX
-        if any(n.startswith("xl/") for n in names):
-            return XLSX
-        raise FileRejected("an Office file of a kind not accepted (only Word and Excel are); ask for a PDF")
-    if names and names[0] == "mimetype":
-        raise FileRejected("an OpenDocument file, not accepted; ask for PDF, Word or Excel")
-    return ZIP
-
-
-def _ole_kind(path: str) -> str:
-    with open(path, "rb") as handle:
-        data = handle.read(16 * CHUNK)
-    for stream, mime in (("WordDocument", DOC), ("Workbook", XLS), ("Book", XLS), ("__substg1.0_", MSG)):
-        if stream.encode("utf-16-le") in data:
-            return mime
-    raise FileRejected("an old-style Office file that is neither Word nor Excel")
-
-
-def _text_kind(head: bytes) -> str:
-    if b"\x00" in head:
-        raise FileRejected("a file type that is not accepted (PDF, Word, Excel, text, email, images, zip)")
-    if MARKUP.search(head[:4096]) or (head.lstrip().startswith(b"<?xml") and b"<svg" in head.lower()):
-        raise FileRejected("HTML or SVG, which is never accepted (it could run scripts); ask for a PDF")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A character cut in half at the end of the sample is still UTF-8; anything else is Latin-1.
-        cut = exc.start >= len(head) - 4
-        text = head[: exc.start].decode("utf-8") if cut else head.decode("latin-1")
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
-    if controls > max(2, len(text) // 100):
-        raise FileRejected("a binary file of a type that is not accepted")
-    top = head.lstrip()
-    if top.startswith(b"From ") or len(EMAIL_HEADER.findall(top[:4096])) >= 2 and EMAIL_HEADER.match(top):
-        return EML
-    return TEXT
 
 
 def _spool(fileobj: IO[bytes], limit: int) -> tuple[IO[bytes], str, int]:
@@ -272,7 +134,7 @@ def document_store(
     if declared is not None and declared > limit:
         # Refused from its size alone: a 2 GB upload is never read.
         raise FileRejected(f"larger than the limit of {limit:,} bytes", display)
-    budget = _Budget(entries=settings.FOIA_ZIP_MAX_ENTRIES, bytes=settings.FOIA_ZIP_MAX_TOTAL_BYTES)
+    budget = ZipBudget(entries=settings.FOIA_ZIP_MAX_ENTRIES, bytes=settings.FOIA_ZIP_MAX_TOTAL_BYTES)
     result = StoreResult()
     try:
         spool, sha256, size = _spool(fileobj, limit)
@@ -290,7 +152,7 @@ def document_store_unsorted(*, fileobj: IO[bytes], name: str, communication) -> 
     its text is extracted (OCR waits until a person files the message). FileRejected says why not."""
     display = filename_clean(name)
     limit = settings.FOIA_MAX_UPLOAD_BYTES
-    budget = _Budget(entries=settings.FOIA_ZIP_MAX_ENTRIES, bytes=settings.FOIA_ZIP_MAX_TOTAL_BYTES)
+    budget = ZipBudget(entries=settings.FOIA_ZIP_MAX_ENTRIES, bytes=settings.FOIA_ZIP_MAX_TOTAL_BYTES)
     result = StoreResult()
     try:
         spool, sha256, size = _spool(fileobj, limit)
@@ -328,7 +190,7 @@ def _store_spooled(
         raise FileRejected(exc.reason, display) from None
     members = []
     if mime == ZIP:  # expanded every time, so each request it arrives on gets its entries linked
-        members = _zip_expand(spool.name, display, depth, budget)  # raises for a bomb or a path escape
+        members = zip_expand(spool.name, display, depth, budget)  # raises for a bomb or a path escape
     try:
         with transaction.atomic():
             link, created = _document_link(
@@ -429,72 +291,6 @@ def document_extract_again(*, document_id: int) -> bool:
     if updated:
         task_enqueue_on_commit(EXTRACT_TASK, document_id)
     return bool(updated)
-
-
-def _zip_expand(path: str, display: str, depth: int, budget: _Budget) -> list[tuple[str, IO[bytes]]]:
-    """Entries of a zip in temporary files, or FileRejected for a bomb, an escape or too deep nesting."""
-    if depth >= settings.FOIA_ZIP_MAX_DEPTH + 1:
-        raise FileRejected(f"zip nested more than {settings.FOIA_ZIP_MAX_DEPTH} levels deep", display)
-    members: list[tuple[str, IO[bytes]]] = []
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = [info for info in archive.infolist() if not info.is_dir()]
-            _zip_check_headers(infos, display, budget)
-            for info in infos:
-                if info.flag_bits & 0x1:
-                    raise FileRejected(f"zip entry {info.filename!r} is encrypted", display)
-                member = _zip_read(archive, info, display, budget)
-                members.append((f"{display}/{filename_clean(info.filename)}"[-250:], member))
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
-        for _, handle in members:
-            handle.close()
-        raise FileRejected(f"damaged zip archive ({exc})", display) from None
-    except FileRejected:
-        for _, handle in members:
-            handle.close()
-        raise
-    return members
-
-
-def _zip_check_headers(infos, display: str, budget: _Budget) -> None:
-    """Refuse before decompressing anything: too many entries, paths outside, declared sizes too large."""
-    budget.entries -= len(infos)
-    if budget.entries < 0:
-        raise FileRejected(f"zip has too many entries (limit {settings.FOIA_ZIP_MAX_ENTRIES})", display)
-    for info in infos:
-        name = info.filename.replace("\\", "/")
-        if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in PurePosixPath(name).parts:
-            raise FileRejected(f"zip entry {info.filename!r} points outside the archive", display)
-        if info.file_size > settings.FOIA_MAX_UPLOAD_BYTES:
-            raise FileRejected(f"zip entry {info.filename!r} is larger than the per-file limit", display)
-        if (
-            info.file_size > CHUNK
-            and info.file_size > max(info.compress_size, 1) * settings.FOIA_ZIP_MAX_RATIO
-        ):
-            raise FileRejected(f"zip entry {info.filename!r} expands suspiciously (a zip bomb?)", display)
-    if sum(info.file_size for info in infos) > budget.bytes:
-        raise FileRejected(f"zip expands to more than {settings.FOIA_ZIP_MAX_TOTAL_BYTES:,} bytes", display)
-
-
-def _zip_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str, budget: _Budget) -> IO[bytes]:
-    """One entry into a temporary file, counting real bytes: headers can lie about sizes."""
-    allowed = min(settings.FOIA_MAX_UPLOAD_BYTES, max(info.compress_size, 1) * settings.FOIA_ZIP_MAX_RATIO)
-    allowed = max(allowed, min(CHUNK, settings.FOIA_MAX_UPLOAD_BYTES))
-    handle = tempfile.NamedTemporaryFile(prefix="foia-zip-", suffix=".bin")  # noqa: SIM115
-    written = 0
-    with archive.open(info) as source:
-        while chunk := source.read(CHUNK):
-            written += len(chunk)
-            budget.bytes -= len(chunk)
-            if written > allowed or budget.bytes < 0:
-                handle.close()
-                raise FileRejected(
-                    f"zip entry {info.filename!r} expands beyond the limits (a zip bomb?)", display
-                )
-            handle.write(chunk)
-    handle.flush()
-    handle.seek(0)
-    return handle
 
 
 def document_set_kind(*, document: Document, kind: str) -> Document:

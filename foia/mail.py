@@ -28,8 +28,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from .documents import EXTRACT_TASK, FileRejected, document_store, document_store_unsorted, filename_clean
+from .documents import EXTRACT_TASK, document_store, document_store_unsorted
 from .extraction import email_body_text
+from .filetypes import FileRejected, filename_clean
 from .models import (
     Communication,
     CommunicationChannel,

@@ -7,19 +7,8 @@ import zipfile
 import pytest
 from django.core.files.storage import default_storage
 
-from foia.documents import (
-    DOCX,
-    EML,
-    PDF,
-    TEXT,
-    XLSX,
-    ZIP,
-    FileRejected,
-    document_store,
-    file_type_sniff,
-    filename_clean,
-    kind_suggest,
-)
+from foia.documents import document_store, kind_suggest
+from foia.filetypes import DOCX, EML, PDF, TEXT, XLSX, ZIP, FileRejected, file_type_sniff, filename_clean
 from foia.models import Document, ExtractionStatus, RequestDocument, RequestEvent
 
 from .factories import RecordsRequestFactory, eml_bytes, pdf_bytes

@@ -4,8 +4,9 @@ import io
 
 import pytest
 
-from foia.documents import DOCX, document_store
+from foia.documents import document_store
 from foia.extraction import document_extract, text_extract, text_extract_isolated
+from foia.filetypes import DOCX
 from foia.models import Document, DocumentPage, ExtractionStatus
 
 from .conftest import wait_until

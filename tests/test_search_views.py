@@ -7,8 +7,9 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foia.documents import PDF, document_store
+from foia.documents import document_store
 from foia.extraction import document_pages_replace
+from foia.filetypes import PDF
 from foia.models import Document, ExtractionStatus
 
 from .factories import AgencyFactory, CampaignFactory, RecordsRequestFactory, pdf_bytes

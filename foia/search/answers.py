@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Count
 
-from ..documents import ZIP
+from ..filetypes import ZIP
 from ..models import Agency, Document, DocumentPage, ExtractionStatus, RecordsRequest
 from .exact import page_candidates, page_snippet, pages_verify
 from .hits import SearchHit, hits_load, snippet_around

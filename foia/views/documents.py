@@ -11,14 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from ..documents import (
-    INLINE_TYPES,
-    FileRejected,
-    document_extract_again,
-    document_set_kind,
-    document_store,
-)
+from ..documents import document_extract_again, document_set_kind, document_store
 from ..downloads import download_response
+from ..filetypes import INLINE_TYPES, FileRejected
 from ..filters import DocumentFilter
 from ..forms_requests import FeeAmountField, form_refusal_text, refusal_text
 from ..lifecycle import allowed_transitions
