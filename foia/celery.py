@@ -23,6 +23,8 @@ app.conf.beat_schedule = {
     "reminders-scan": {"task": "foia.tasks.reminders.scan", "schedule": crontab(minute="*/15")},
     # Letters: release staggered emails as they come due (foia.sending.sends_release_due).
     "letters-scan-sends": {"task": "foia.tasks.letters.scan_sends", "schedule": 60.0},
+    # Bulk actions: runs whose task was lost or whose worker died are queued again (foia.bulk).
+    "bulk-scan": {"task": "foia.tasks.bulk.scan", "schedule": crontab(minute="*/5")},
 }
 
 # Soak benchmark (bench/soak.py) only: FOIA_SOAK_TICK_SECONDS > 0 adds a tick task every that many seconds.

@@ -103,7 +103,8 @@ def reminders_scan(*, now: datetime.datetime) -> ScanResult:
         result.digests_created = len(Reminder.objects.bulk_create(rows, ignore_conflicts=True))
     candidates = (
         RecordsRequest.objects.needs_followup(today)
-        .exclude(campaign__followup_mode=FollowupMode.OFF)
+        .exclude(followup_mode=FollowupMode.OFF)
+        .exclude(followup_mode="", campaign__followup_mode=FollowupMode.OFF)
         .filter(followups_sent__lt=F("campaign__followup_max"))
         .order_by("next_followup_on", "id")
         .values_list("id", "followups_sent", "next_followup_on")[: settings.FOIA_FOLLOWUPS_PER_SCAN]
@@ -282,8 +283,12 @@ def followup_compose(*, records_request: RecordsRequest, n: int, today: datetime
 def _followup_skip_reason(rr: RecordsRequest, n: int, today: datetime.date) -> str:
     if rr.status not in OPEN_STATUSES:
         return f"request is {rr.get_status_display().lower()}"
-    if rr.campaign.followup_mode == FollowupMode.OFF:
-        return "follow-ups are off for this campaign"
+    if rr.effective_followup_mode == FollowupMode.OFF:
+        return (
+            "follow-ups are off for this request"
+            if rr.followup_mode
+            else "follow-ups are off for this campaign"
+        )
     if rr.due_on is None or rr.due_on >= today:
         return "no longer overdue"
     if rr.followups_sent != n - 1 or n > rr.campaign.followup_max:
@@ -313,11 +318,11 @@ def followup_deliver(reminder: Reminder) -> tuple[str, str]:
         return (ReminderState.DRAFTED if drafted else ReminderState.QUEUED), ""
     reason = _followup_skip_reason(rr, n, today)  # re-checked at claim time: a closed request stops at once
     if reason:
-        if rr.status in OPEN_STATUSES and rr.campaign.followup_mode == FollowupMode.OFF:
+        if rr.status in OPEN_STATUSES and rr.effective_followup_mode == FollowupMode.OFF:
             _followup_advance(reminder, count=False)
         return ReminderState.SKIPPED, reason
     subject, body = followup_compose(records_request=rr, n=n, today=today)
-    if rr.campaign.followup_mode == FollowupMode.SEND and rr.agency.email:
+    if rr.effective_followup_mode == FollowupMode.SEND and rr.agency.email:
         letter = Communication.objects.filter(idempotency_key=f"send:{rr.pk}").values_list(
             "message_id", flat=True
         )

@@ -204,6 +204,9 @@ FOIA_DIGEST_HOUR = env_int("FOIA_DIGEST_HOUR", 7)
 FOIA_DIGEST_DUE_SOON_DAYS = env_int("FOIA_DIGEST_DUE_SOON_DAYS", 3)
 # At most this many follow-ups to agencies are outstanding per scan (every 15 minutes); the rest wait.
 FOIA_FOLLOWUPS_PER_SCAN = env_int("FOIA_FOLLOWUPS_PER_SCAN", 50, minimum=1)
+# Bulk actions (foia.bulk): sets up to this many requests are applied in the web request; larger ones by a
+# worker with a progress bar.
+FOIA_BULK_INLINE_MAX = env_int("FOIA_BULK_INLINE_MAX", 50, minimum=0)
 # A reminder claimed by a worker but not sent after this many seconds is queued again by the next scan.
 FOIA_REMINDER_CLAIM_TIMEOUT = env_int("FOIA_REMINDER_CLAIM_TIMEOUT", 600, minimum=30)
 # Mail to agencies refused for now (SMTP 4xx, no connection) is retried after this, doubled each time.

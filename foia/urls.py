@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from .ratelimit import RateLimitedLoginView
-from .views import agencies, campaigns, core, dashboard, documents, letters, mail, requests, search
+from .views import agencies, bulk, campaigns, core, dashboard, documents, letters, mail, requests, search
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("agencies/", include(agencies.urlpatterns)),
     path("campaigns/", include(campaigns.urlpatterns)),
     path("campaigns/<int:pk>/", include(letters.campaign_urlpatterns)),
+    path("requests/bulk/", include(bulk.urlpatterns)),
     path("requests/", include(requests.urlpatterns)),
     path("requests/<int:pk>/letter/", include(letters.request_urlpatterns)),
     path("requests/<int:pk>/", include(documents.request_urlpatterns)),

@@ -24,6 +24,8 @@ from django.utils import timezone
 from foia.models import (
     Agency,
     AgencyImport,
+    BulkRun,
+    BulkStatus,
     Direction,
     Document,
     DocumentKind,
@@ -59,6 +61,7 @@ ROUTES = {name: (route, entry) for route, name, entry in walk(get_resolver().url
 # Which object a <pk> in a route means, by the route's beginning (longest first).
 PK_OWNERS = [
     ("dashboard/campaigns/", "campaign"),
+    ("requests/bulk/runs/", "bulk_run"),
     ("api/campaigns/", "campaign"),
     ("api/agencies/", "agency"),
     ("api/requests/", "request"),
@@ -103,8 +106,10 @@ def world(db, alice, bob, erin, victor, ada):
         rows={"columns": {"agency": "name", "state": "state"},
               "rows": [[2, {"name": "Troy PD", "state": "MI"}, {}]]},
     )  # fmt: skip
+    bulk_run = BulkRun.objects.create(action="withdraw", created_by=alice, total=1, status=BulkStatus.DONE)
     return {
         "agency_import": agency_import,
+        "bulk_run": bulk_run,
         "campaign": campaign, "bobs_campaign": bobs_campaign, "agency": agency, "request": mine,
         "bobs_request": bobs, "communication": communication, "unsorted": unsorted, "document": document,
         "link": link,

@@ -2,6 +2,7 @@
 
 from .agency import Agency, AgencyKind
 from .agency_import import AgencyImport, ImportStatus
+from .bulk import BulkItem, BulkItemState, BulkRun, BulkStatus
 from .campaign import Campaign, FollowupMode
 from .communication import Communication, CommunicationChannel, Direction
 from .document import (
@@ -21,6 +22,10 @@ __all__ = [
     "Agency",
     "AgencyImport",
     "AgencyKind",
+    "BulkItem",
+    "BulkItemState",
+    "BulkRun",
+    "BulkStatus",
     "Campaign",
     "ClosedDay",
     "Communication",

@@ -7,6 +7,7 @@ from ..querysets import RecordsRequestQuerySet
 
 # Status and its groups live in foia.statuses (the querysets need them too); re-exported here.
 from ..statuses import CLOSED_STATUSES, OPEN_STATUSES, PAUSED_STATUSES, Status  # noqa: F401
+from .campaign import FollowupMode
 
 
 class SendMethod(models.TextChoices):
@@ -36,6 +37,12 @@ class RecordsRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    followup_mode = models.CharField(
+        max_length=8,
+        choices=[("", "As the campaign"), *FollowupMode.choices],
+        blank=True,
+        help_text="This request's follow-ups; empty follows the campaign's setting.",
+    )
 
     # The letter. Regenerated freely while a draft; frozen (never rewritten) once sent.
     letter_subject = models.CharField(max_length=400, blank=True)
@@ -103,6 +110,11 @@ class RecordsRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracking_number} {self.agency.name}"
+
+    @property
+    def effective_followup_mode(self) -> str:
+        """The request's own follow-up mode, or its campaign's."""
+        return self.followup_mode or self.campaign.followup_mode
 
     @property
     def is_open(self) -> bool:

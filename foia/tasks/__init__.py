@@ -7,7 +7,7 @@ import logging
 
 from celery import shared_task
 
-from . import agencies, documents, letters, outbound, reminders, soak  # noqa: F401
+from . import agencies, bulk, documents, letters, outbound, reminders, soak  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
