@@ -28,6 +28,7 @@ from foia.models import (
 )
 
 from .factories import CampaignFactory, LawFactory, RecordsRequestFactory
+from .test_lifecycle_doors import BAD_CHANGES
 
 URL = reverse("bulk-action")
 
@@ -297,3 +298,46 @@ def test_a_large_run_is_applied_by_a_real_worker_with_its_progress_counted(
     assert (run.done, run.skipped) == (30, 0)
     assert _statuses(campaign) == [Status.WITHDRAWN] * 30
     assert RequestEvent.objects.filter(kind=RequestEventKind.STATUS, actor=editor).count() == 30
+
+
+def test_a_bulk_payment_required_without_an_amount_is_refused_like_on_one_request(campaign, erin_client):
+    from foia.lifecycle_rules import EXEMPTIONS_NEEDED, FEE_NEEDED
+
+    _requests(campaign, Status.SENT, 2)
+    url = f"{URL}?campaign={campaign.pk}&action=outcome"
+    page = erin_client.post(url, {"to_status": Status.PAYMENT_REQUIRED, "fee_amount": "", "apply": "1"})
+    assert page.context["form"].errors["fee_amount"] == [FEE_NEEDED]
+    page = erin_client.post(url, {"to_status": Status.REJECTED, "apply": "1"})
+    assert page.context["form"].errors["exemptions"] == [EXEMPTIONS_NEEDED]
+    page = erin_client.post(url, {"to_status": Status.PAYMENT_REQUIRED, "fee_amount": "-3", "apply": "1"})
+    assert page.context["form"].errors["fee_amount"] == ["The amount cannot be negative."]
+    assert _statuses(campaign) == [Status.SENT] * 2 and not BulkRun.objects.exists()
+    page = erin_client.post(url, {"to_status": Status.PAYMENT_REQUIRED, "fee_amount": "25", "preview": "1"})
+    data = {"to_status": Status.PAYMENT_REQUIRED, "fee_amount": "25", "apply": "1"}
+    erin_client.post(url, {**data, "fingerprint": page.context["preview"].fingerprint})
+    rows = RecordsRequest.objects.filter(campaign=campaign)
+    assert {(r.status, str(r.fee_amount), r.paused_on is not None) for r in rows} == {
+        (Status.PAYMENT_REQUIRED, "25.00", True)
+    }
+
+
+def test_a_portal_submission_dated_in_the_future_is_refused_before_anything_starts(campaign, erin_client):
+    _requests(campaign, Status.DRAFT, 1)
+    url = f"{URL}?campaign={campaign.pk}&action=portal"
+    page = erin_client.post(url, {"sent_at": "2099-01-01T10:00", "apply": "1"})
+    assert "is in the future" in page.context["form"].errors["sent_at"][0]
+    assert _statuses(campaign) == [Status.DRAFT] and not BulkRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("before", "change", "field", "message"),
+    [case for case in BAD_CHANGES if case[2] != "to_status"],  # a request's status is judged per request
+)
+def test_the_bulk_door_refuses_the_lifecycles_bad_changes_with_its_words(
+    campaign, erin_client, before, change, field, message
+):
+    _requests(campaign, before, 2)
+    url = f"{URL}?campaign={campaign.pk}&action=outcome"
+    page = erin_client.post(url, {**change, "apply": "1"})
+    assert page.context["form"].errors[field] == [message]
+    assert _statuses(campaign) == [before] * 2 and not BulkRun.objects.exists()

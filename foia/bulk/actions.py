@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 
-from ..lifecycle import TRANSITIONS, request_mark_sent, request_transition
+from ..forms_requests import FeeAmountField
+from ..lifecycle import (
+    SENT_AT_SKEW,
+    TRANSITIONS,
+    LifecycleError,
+    check_transition,
+    request_mark_sent,
+    request_transition,
+)
 from ..models import (
     FollowupMode,
     RecordsRequest,
@@ -134,6 +142,14 @@ class PortalForm(BulkForm):
         widget=forms.Textarea(attrs={"rows": 6, "placeholder": "RING-0042 P012345-082319"}),
     )
 
+    def clean_sent_at(self) -> datetime.datetime:
+        sent_at = self.cleaned_data["sent_at"]
+        if sent_at > timezone.now() + SENT_AT_SKEW:  # the lifecycle's rule, said before anything starts
+            raise forms.ValidationError(
+                f"{sent_at:%Y-%m-%d %H:%M} is in the future; give the date it was sent."
+            )
+        return sent_at
+
     def clean_references(self) -> dict[str, str]:
         """{"RING-0042": "P012345"}; each bad line named by its number."""
         selected = set()
@@ -183,8 +199,35 @@ class OutcomeForm(BulkForm):
     note = forms.CharField(
         label="Note (what the agency said)", required=False, widget=forms.Textarea({"rows": 2})
     )
-    fee_amount = forms.DecimalField(label="Fee estimate ($)", required=False, min_value=0, decimal_places=2)
-    exemptions = forms.CharField(label="Exemptions cited", required=False)
+    fee_amount = FeeAmountField(label="Fee estimate ($)", help_text="For payment required, e.g. 25.00")
+    exemptions = forms.CharField(
+        label="Exemptions cited", required=False, help_text="For a rejection, e.g. MCL 15.243(1)(b)"
+    )
+
+    def clean(self):
+        if "to_status" in self.cleaned_data:
+            _lifecycle_fields(self, self.cleaned_data["to_status"])
+        return self.cleaned_data
+
+
+def _lifecycle_fields(form: forms.Form, to_status: str) -> None:
+    """The lifecycle's field rules (amount, exemptions, lengths) as form errors, before anything starts.
+
+    Checked as if from "sent", from which every outcome can be reached: only the fields are judged here; each
+    request's own status is judged by the preview and again by the lifecycle when its turn comes.
+    """
+    data = form.cleaned_data
+    try:
+        data["fee_amount"] = check_transition(
+            from_status=S.SENT,
+            to_status=to_status,
+            fee_amount=data.get("fee_amount"),
+            exemptions=data.get("exemptions", ""),
+            note=data.get("note", ""),
+        )
+    except LifecycleError as error:
+        for name, messages in error.by_field().items():
+            form.add_error(name if name in form.fields else None, messages)
 
 
 def _outcome_check(rr: RecordsRequest, params: dict) -> str:
@@ -192,13 +235,12 @@ def _outcome_check(rr: RecordsRequest, params: dict) -> str:
 
 
 def _outcome_apply(rr: RecordsRequest, params: dict, actor) -> None:
-    fee = params.get("fee_amount")
     request_transition(
         records_request=rr,
         to_status=params["to_status"],
         actor=actor,
         note=params.get("note", ""),
-        fee_amount=Decimal(fee) if fee not in (None, "") else None,
+        fee_amount=params.get("fee_amount"),
         exemptions=params.get("exemptions", ""),
     )
 
@@ -208,6 +250,10 @@ def _outcome_apply(rr: RecordsRequest, params: dict, actor) -> None:
 
 class WithdrawForm(BulkForm):
     note = forms.CharField(label="Why (on each timeline)", required=False, widget=forms.Textarea({"rows": 2}))
+
+    def clean(self):
+        _lifecycle_fields(self, S.WITHDRAWN)
+        return self.cleaned_data
 
 
 def _withdraw_check(rr: RecordsRequest, params: dict) -> str:

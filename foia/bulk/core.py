@@ -177,7 +177,7 @@ def _apply_one(run: BulkRun, action: BulkAction, item_id: int) -> None:
                 with transaction.atomic():
                     action.apply(rr, run.params, run.created_by)
             except ValidationError as error:  # LifecycleError: the same words as on the request's own page
-                reason = " ".join(error.messages)
+                reason = error.describe() if hasattr(error, "describe") else " ".join(error.messages)
         item.state = BulkItemState.SKIPPED if reason else BulkItemState.DONE
         item.message = reason
         item.save(update_fields=["state", "message"])

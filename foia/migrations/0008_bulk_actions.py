@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('foia', '0005_agency_imports'),
+        ('foia', '0007_campaign_limits'),
     ]
 
     operations = [
