@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('foia', '0007_campaign_limits'),
+        ('foia', '0008_campaign_is_demo'),
     ]
 
     operations = [
