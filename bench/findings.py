@@ -104,8 +104,8 @@ def bench_groups(documents: int) -> None:
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     wrong = sum(len({key % 40 for key in group.members}) > 1 for group in groups)
     variants = sum(len(group.variants) for group in groups)
-    print(f"grouping {documents:,} documents of 5 pages: {elapsed:.1f} s ({cpu:.1f} s CPU); {len(groups)} groups (40 texts), "
-          f"{variants} variants; groups mixing different texts: {wrong}")  # fmt: skip
+    print(f"grouping {documents:,} documents of 5 pages: {elapsed:.1f} s ({cpu:.1f} s CPU); "
+          f"{len(groups)} groups (40 texts), {variants} variants; groups mixing texts: {wrong}")  # fmt: skip
 
 
 def bench_redline() -> None:
