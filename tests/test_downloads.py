@@ -12,6 +12,7 @@ from .test_roles_matrix import ROUTES, url_for, world  # noqa: F401 -- world is 
 # name -> query string that makes it a download (most routes are downloads whatever the query).
 DOWNLOADS = {
     "letter-pdf": "",
+    "appeal-pdf": "",
     "campaign-zip": "",
     "campaign-merged": "",
     "document-download": "",
