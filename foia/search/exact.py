@@ -140,7 +140,7 @@ def _spans_near(query: Query, text: str, position: int) -> list[tuple[int, int]]
 
 def exact_document_hits(query: Query, *, where_docs: str, params: list, limit: int) -> list[SearchHit]:
     """Up to `limit` verified hits on document pages, newest pages first."""
-    window = limit * 4 + 20
+    window = limit * 2 + 20  # a few spare: the word index rarely lets through a page that fails the check
     rows = page_candidates(query, where_docs=where_docs, params=params, limit=window)
     hits = _verified(query, rows, limit)
     if len(hits) < limit and len(rows) == window:  # verification dropped many: look at every candidate
