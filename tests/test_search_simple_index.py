@@ -1,4 +1,4 @@
-"""The unstemmed word index (PostgreSQL, migration 0009) only narrows: whatever the text says between and
+"""The unstemmed word index (PostgreSQL, migration 0012) only narrows: whatever the text says between and
 around the words, and however long the page, an exact phrase is found where the Python check finds it."""
 
 from django.db import connection

@@ -1,7 +1,7 @@
 """Exact search: the phrase as written (case, quotes and layout aside), never stemmed, every hit verified.
 
 The database narrows the pages (PostgreSQL: the words of a phrase adjacent in the unstemmed `simple` word
-index of migration 0009, or regular expressions served by a pg_trgm index where that index cannot answer -
+index of migration 0012, or regular expressions served by a pg_trgm index where that index cannot answer -
 a hyphen in the phrase, a page too long for a tsvector; SQLite: the FTS5 trigram table, then REGEXP); each
 candidate is then checked in Python against the stored text (foia.search.text.query_matches), so what is
 shown is what the page says.
@@ -19,7 +19,7 @@ from .text import Query, fold_map, original_pattern, original_spans, query_match
 
 TRIGRAM_TABLE = "foia_documentpage_exact"
 BATCH = 500
-# What migration 0009 treats as a space in the word index: all but letters and digits that Python's \w also
+# What migration 0012 treats as a space in the word index: all but letters and digits that Python's \w also
 # counts as word characters, so a phrase Python finds is always a run of adjacent words there.
 SIMPLE_SEPARATORS = re.compile("[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
 
