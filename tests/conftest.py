@@ -81,6 +81,11 @@ from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Seconds a real worker gets to start, or to finish what a test waits for. Waits are positive (they end as
+# soon as the database shows the result), so a generous deadline costs nothing on a quiet machine and keeps
+# a loaded 2-core one (a worker start plus a first task took 20-40 s there) from failing at random.
+WORKER_DEADLINE = 180
+
 
 def database_url_for_subprocess() -> str:
     """The URL of the test database, so a worker process works on the same rows as the test."""
@@ -129,7 +134,7 @@ class WorkerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = WORKER_DEADLINE) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if " ready." in self.log():
@@ -156,15 +161,37 @@ class WorkerProcess:
             self.process.wait(timeout=30)
 
 
-def wait_until(predicate, timeout: float = 60, interval: float = 0.2, message: str = "condition"):
-    """Poll `predicate` until it returns something truthy; fail with `message` after `timeout` seconds."""
+def wait_until(predicate, timeout: float = 60, interval: float = 0.2, message="condition"):
+    """Poll `predicate` until it returns something truthy; fail with `message` after `timeout` seconds.
+
+    `message` may be a function, called at the failure: a worker's log read then shows what it did meanwhile
+    (an f-string is read before the wait, when the worker has not received anything yet).
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"Timed out after {timeout}s waiting for {message}")
+    what = message() if callable(message) else message
+    raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
+
+
+def broker_empty() -> None:
+    """Drop every message the configured broker holds for the tests, also those a killed worker had taken.
+
+    `purge()` empties the queue only. Redis keeps the messages a worker had taken (acks_late) in `unacked` and
+    delivers them again after the visibility timeout (an hour), whichever test runs then: a worker killed by a
+    test, or by `stop()` after 30 s, left `send_message(16)` to be sent in a later run where id 16 is another
+    test's message, or a stale OCR task holding the only worker process while a test waited for its own task.
+    """
+    from foia.celery import app
+
+    app.control.purge()
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        if hasattr(channel, "unacked_key"):  # Redis; the filesystem broker forgets what a killed worker took
+            channel.client.delete(channel.unacked_key, channel.unacked_index_key, channel.unacked_mutex_key)
 
 
 @pytest.fixture
@@ -174,9 +201,7 @@ def start_worker(transactional_db, settings, tmp_path):
     Tests that use it must commit their data (transactional_db), since the worker is another process.
     Extra environment (EMAIL_URL of a test SMTP server, say) is passed as keyword arguments.
     """
-    from foia.celery import app
-
-    app.control.purge()
+    broker_empty()
     workers: list[WorkerProcess] = []
 
     def start(concurrency: int = 1, **extra_env) -> WorkerProcess:
@@ -196,7 +221,7 @@ def start_worker(transactional_db, settings, tmp_path):
     yield start
     for worker in workers:
         worker.stop()
-    app.control.purge()
+    broker_empty()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from foia.models import Agency, AgencyImport, AgencyKind, Campaign, ImportStatus
 
-from .conftest import wait_until
+from .conftest import WORKER_DEADLINE, wait_until
 from .factories import AgencyFactory, CampaignFactory, LawFactory, RecordsRequestFactory
 from .test_import import ISSUE_14_BAD_INPUTS
 
@@ -234,10 +234,14 @@ def test_a_large_import_is_checked_and_written_on_a_worker_while_the_page_polls(
 
         return check
 
-    fragment = wait_until(shows("Confirm the import"), timeout=60, message="the preview after the check")
+    fragment = wait_until(
+        shows("Confirm the import"), timeout=WORKER_DEADLINE, message="the preview after the check"
+    )
     assert "hx-trigger" not in fragment and Agency.objects.count() == 2
     assert confirm(alice_client, agency_import).status_code == 302
-    fragment = wait_until(shows("Imported big.csv"), timeout=60, message="the counts after the write")
+    fragment = wait_until(
+        shows("Imported big.csv"), timeout=WORKER_DEADLINE, message="the counts after the write"
+    )
     assert "1198 created, 1 updated, 1 unchanged; 1200 added to the campaign" in fragment
     assert "hx-trigger" not in fragment  # polling stops once the counts are shown
     assert Agency.objects.count() == 1200

@@ -18,7 +18,7 @@ from kombu.transport import filesystem
 
 from foia.broker import folders
 
-from .conftest import ROOT, wait_until
+from .conftest import ROOT, WORKER_DEADLINE, wait_until
 
 # Each test uses its own broker folders; kombu remembers declared bindings per process, not per folder.
 pytestmark = pytest.mark.usefixtures("fresh_broker_state")
@@ -156,7 +156,7 @@ def test_a_real_worker_sets_a_garbage_message_aside_and_runs_the_next_task(start
     with connect(broker_dir) as conn:
         ping_database.apply_async(args=["alice"], connection=conn)
     worker = start_worker(FOIA_VAR_DIR=var_dir, CELERY_BROKER_URL="filesystem://", REDIS_URL="")
-    wait_until(lambda: "pong alice" in worker.log(), timeout=60, message="the good task to run")
+    wait_until(lambda: "pong alice" in worker.log(), timeout=WORKER_DEADLINE, message="the good task to run")
     assert worker.process.poll() is None
     assert (broker_dir / "bad" / garbage.name).read_bytes() == b'{"body": "trunc'
     assert "cannot be decoded" in worker.log()

@@ -14,7 +14,7 @@ from foia.letters import pdf_text
 from foia.models import RecordsRequest, RequestEvent, Status
 from foia.models.request import LetterState
 
-from .conftest import wait_until
+from .conftest import WORKER_DEADLINE, wait_until
 from .factories import AgencyFactory, CampaignFactory, LawFactory
 
 
@@ -307,7 +307,9 @@ def test_bulk_generation_on_a_real_worker_renders_every_letter_once(start_worker
         transaction.on_commit(lambda: [generate_letter.delay(pk) for pk in ids + ids[:2]])  # two redelivered
 
     wait_until(
-        lambda: campaigns.campaign_progress(campaign=campaign)["ready"] == 4, 90, message="four letters ready"
+        lambda: campaigns.campaign_progress(campaign=campaign)["ready"] == 4,
+        WORKER_DEADLINE,
+        message="four letters ready",
     )
     names = [r.letter_pdf.name for r in campaign.requests.all()]
     assert len(set(names)) == 4

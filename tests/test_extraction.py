@@ -8,7 +8,7 @@ from foia.documents import DOCX, document_store
 from foia.extraction import document_extract, text_extract, text_extract_isolated
 from foia.models import Document, DocumentPage, ExtractionStatus
 
-from .conftest import wait_until
+from .conftest import WORKER_DEADLINE, wait_until
 from .factories import RecordsRequestFactory, eml_bytes, encrypted_pdf_bytes, pdf_bytes
 from .test_documents import docx_bytes, xlsx_bytes
 
@@ -108,8 +108,8 @@ def test_a_real_worker_extracts_the_text_of_an_uploaded_pdf(start_worker):
     document = Document.objects.get()
     wait_until(
         lambda: Document.objects.get(pk=document.pk).extraction_status != ExtractionStatus.PENDING,
-        timeout=60,
-        message=f"the worker to extract the document\n{worker.log()}",
+        timeout=WORKER_DEADLINE,
+        message=lambda: f"the worker to extract the document\n{worker.log()}",
     )
     document.refresh_from_db()
     assert document.extraction_status == ExtractionStatus.DONE
@@ -193,7 +193,7 @@ def test_a_real_worker_ocrs_a_scan_and_its_phrase_is_found(start_worker):
     wait_until(
         lambda: Document.objects.get(pk=document.pk).extraction_status != ExtractionStatus.PENDING,
         timeout=180,
-        message=f"the worker to OCR the scan\n{worker.log()}",
+        message=lambda: f"the worker to OCR the scan\n{worker.log()}",
     )
     document.refresh_from_db()
     assert document.extraction_status == ExtractionStatus.DONE, document.extraction_error
@@ -244,8 +244,8 @@ def test_a_real_worker_files_a_forwarded_reply_and_tells_the_reporter(start_work
             not Document.objects.filter(extraction_status=ExtractionStatus.PENDING).exists()
             and smtp_server.messages
         ),
-        timeout=60,
-        message=f"the worker to extract both PDFs and mail the reporter\n{worker.log()}",
+        timeout=WORKER_DEADLINE,
+        message=lambda: f"the worker to extract both PDFs and mail the reporter\n{worker.log()}",
     )
     assert set(Document.objects.values_list("extraction_status", flat=True)) == {ExtractionStatus.DONE}
     assert records_request.documents.count() == 2

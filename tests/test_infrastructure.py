@@ -4,7 +4,7 @@ from django.core.mail import send_mail
 
 from foia.celery import app
 
-from .conftest import wait_until
+from .conftest import WORKER_DEADLINE, wait_until
 
 
 def test_smtp_server_receives_what_django_sends(smtp_server):
@@ -16,4 +16,8 @@ def test_smtp_server_receives_what_django_sends(smtp_server):
 def test_worker_process_runs_a_task_against_the_test_database(start_worker, alice):
     worker = start_worker()
     app.send_task("foia.tasks.ping_database", kwargs={"username": "alice"})
-    wait_until(lambda: "pong alice" in worker.log(), timeout=60, message="the worker to run ping_database")
+    wait_until(
+        lambda: "pong alice" in worker.log(),
+        timeout=WORKER_DEADLINE,
+        message="the worker to run ping_database",
+    )

@@ -10,7 +10,7 @@ from foia.outbound import SEND_TASK, outbound_recover_stale
 from foia.queue import task_enqueue
 from foia.reminders import reminder_send, reminders_scan
 
-from .conftest import wait_until
+from .conftest import WORKER_DEADLINE, wait_until
 from .test_outbound import overdue_request, ready_letter
 
 
@@ -23,10 +23,14 @@ def test_a_follow_up_refused_with_451_is_retried_by_the_worker_and_arrives_once(
     reminder = Reminder.objects.get(kind="followup")
     assert reminder_send(reminder_id=reminder.pk) == ReminderState.QUEUED  # enqueues on commit
 
+    # SENT is recorded first and the request's bookkeeping (followups_sent) right after, so wait for both.
     wait_until(
-        lambda: Communication.objects.filter(request=rr, delivery_state=DeliveryState.SENT).exists(),
-        60,
-        message="the follow-up sent on its second attempt",
+        lambda: (
+            Communication.objects.filter(request=rr, delivery_state=DeliveryState.SENT).exists()
+            and RecordsRequest.objects.filter(pk=rr.pk, followups_sent=1).exists()
+        ),
+        WORKER_DEADLINE,
+        message="the follow-up sent on its second attempt and counted",
     )
     communication = Communication.objects.get(request=rr)
     assert communication.attempts == 2 and "451" not in communication.delivery_error
@@ -43,7 +47,9 @@ def test_a_worker_killed_mid_send_leaves_the_letter_probably_sent_and_it_is_neve
     smtp_server.answer_after = 120  # the server holds the DATA answer: the worker is mid-send
     worker = start_worker(EMAIL_URL=smtp_server.url)
     task_enqueue(SEND_TASK, pending.pk)
-    wait_until(lambda: smtp_server.data_started == 1, 60, message="the worker to hand the message over")
+    wait_until(
+        lambda: smtp_server.data_started == 1, WORKER_DEADLINE, message="the worker to hand the message over"
+    )
 
     worker.kill()  # SIGKILL to the whole worker, mid-send
 
@@ -57,6 +63,8 @@ def test_a_worker_killed_mid_send_leaves_the_letter_probably_sent_and_it_is_neve
 
     second = start_worker(EMAIL_URL=smtp_server.url)
     task_enqueue(SEND_TASK, pending.pk)  # as a redelivery of the killed worker's message would
-    wait_until(lambda: "'skipped'" in second.log(), 60, message="the redelivered task to find it done")
+    wait_until(
+        lambda: "'skipped'" in second.log(), WORKER_DEADLINE, message="the redelivered task to find it done"
+    )
     assert smtp_server.data_started == 1
     assert Communication.objects.get(pk=pending.pk).delivery_state == DeliveryState.UNKNOWN

@@ -11,7 +11,7 @@ from foia.models import FollowupMode, Reminder, ReminderState, Status
 from foia.reminders import reminders_scan
 from foia.tasks.reminders import scan, send_reminder
 
-from .conftest import wait_until
+from .conftest import WORKER_DEADLINE, wait_until
 from .factories import AgencyFactory, CampaignFactory, LawFactory, RecordsRequestFactory, UserFactory
 
 
@@ -70,7 +70,9 @@ def test_two_scans_and_two_workers_at_once_send_exactly_one_email_per_reminder(
     for reminder_id in Reminder.objects.values_list("id", flat=True):  # a redelivered message, too
         send_reminder.delay(reminder_id)
     wait_until(
-        lambda: Reminder.objects.count() == 5 and all_done(), timeout=90, message="every reminder sent"
+        lambda: Reminder.objects.count() == 5 and all_done(),
+        timeout=WORKER_DEADLINE,
+        message="every reminder sent",
     )
     counts = per_recipient(smtp_server)
     expected = {alice.email: 1, bob.email: 1} | {rr.agency.email: 1 for rr in requests}
@@ -91,8 +93,8 @@ def test_a_worker_killed_between_claim_and_send_is_recovered_by_the_next_scan(
     reminders_scan(now=now)  # rows written; the enqueued messages are lost with the worker
     # The killed worker had claimed the digest 11 minutes ago and never sent it.
     Reminder.objects.update(state=ReminderState.CLAIMED, claimed_at=now - datetime.timedelta(minutes=11))
-    start_worker(EMAIL_URL=smtp_server.url)
+    worker = start_worker(EMAIL_URL=smtp_server.url)
     assert scan(now=now.isoformat())["requeued"] == 1
-    wait_until(all_done, timeout=60, message="the recovered digest to be sent")
+    wait_until(all_done, WORKER_DEADLINE, message=lambda: f"the recovered digest to be sent\n{worker.log()}")
     assert per_recipient(smtp_server) == {alice.email: 1}
     assert Reminder.objects.get().attempts == 1  # the recovered claim was counted once, by the live worker

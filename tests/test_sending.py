@@ -11,7 +11,7 @@ from foia.letters import pdf_text
 from foia.models import Communication, RecordsRequest, Status
 from foia.models.communication import DeliveryState
 
-from .conftest import wait_until
+from .conftest import WORKER_DEADLINE, wait_until
 from .factories import AgencyFactory, CampaignFactory, LawFactory
 
 
@@ -235,7 +235,7 @@ def test_a_real_worker_sends_each_email_once_even_when_the_task_is_queued_twice(
     try:
         wait_until(
             lambda: RecordsRequest.objects.filter(status=Status.SENT).count() == 2,
-            60,
+            WORKER_DEADLINE,
             message="both requests sent",
         )
     except AssertionError:
@@ -243,7 +243,7 @@ def test_a_real_worker_sends_each_email_once_even_when_the_task_is_queued_twice(
         raise
     wait_until(lambda: len(smtp_server.messages) >= 2, 10, message="two messages")
     # A positive wait, not a sleep: all four send tasks (two queued, two duplicates) have finished.
-    wait_until(lambda: _finished_sends(worker) >= 4, 60, message="all four send tasks finished")
+    wait_until(lambda: _finished_sends(worker) >= 4, WORKER_DEADLINE, message="all four send tasks finished")
     assert len(smtp_server.messages) == 2
     assert sorted(m["message"]["Subject"][-11:] for m in smtp_server.messages) == [
         "[RING-0001]",

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from foia.models import Campaign, Document, RecordsRequest, RequestDocument, Role, Status
-from tests.conftest import wait_until
+from tests.conftest import WORKER_DEADLINE, wait_until
 from tests.factories import LawFactory, UserFactory, pdf_bytes
 
 from .conftest import shot
@@ -34,7 +34,7 @@ def stat(page, label: str) -> str:
 def test_editor_runs_a_campaign_from_import_to_dashboard(live_server, browser_page, start_worker, tmp_path):
     LawFactory()  # Michigan's law, so the letters can cite it and the clock can run
     UserFactory(username="erin", role=Role.EDITOR, is_staff=True, password=PASSWORD)
-    start_worker(concurrency=1)
+    worker = start_worker(concurrency=1)
     page = browser_page
     base = live_server.url
 
@@ -84,7 +84,7 @@ def test_editor_runs_a_campaign_from_import_to_dashboard(live_server, browser_pa
     page.click("button:has-text('Generate all letters')")
     page.wait_for_load_state()
     shot(page, "05-letters-generating")
-    page.wait_for_selector("#letter-progress:has-text('3 of 3')", timeout=90_000)
+    page.wait_for_selector("#letter-progress:has-text('3 of 3')", timeout=WORKER_DEADLINE * 1000)
     assert page.locator("#letter-progress .progress span").get_attribute("style") == "width: 100%"
     # The same page, never reloaded, now offers the downloads and shows every letter ready in the table.
     page.wait_for_selector("#campaign-live a:has-text('Download zip of PDFs')", timeout=10_000)
@@ -119,8 +119,8 @@ def test_editor_runs_a_campaign_from_import_to_dashboard(live_server, browser_pa
     wait_until(lambda: RequestDocument.objects.filter(request=records_request).exists(), 10, message="upload")
     wait_until(
         lambda: Document.objects.filter(links__request=records_request, extraction_status="done").exists(),
-        60,
-        message="the worker to extract the response's text",
+        WORKER_DEADLINE,
+        message=lambda: f"the worker to extract the response's text\n{worker.log()}",
     )
     page.goto(f"{base}/requests/{records_request.pk}/")
     page.select_option("#outcome-status", "completed")
