@@ -5,10 +5,18 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
 
-.PHONY: run setup site-url install browser ocr test test-services lint format migrations bench clean
+.PHONY: run setup site-url install browser ocr pdf test test-services lint format migrations bench clean
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  rm -rf $(VENV); \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's python3-venv (a fresh Debian has no ensurepip)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null \
+	      && $(PYTHON) -m venv $(VENV); \
+	  else \
+	    echo "Creating .venv failed: on Debian or Ubuntu, sudo apt-get install python3-venv"; exit 1; \
+	  fi; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
@@ -31,7 +39,7 @@ setup: install .env site-url
 	$(BIN)/python manage.py demo_activity
 	$(BIN)/python manage.py ensure_login
 
-run: setup ocr
+run: setup pdf ocr
 	$(BIN)/python manage.py devserver --port $(PORT)
 
 # Browser tests drive Debian's Chromium (never a downloaded browser); install it once when missing.
@@ -42,6 +50,19 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else \
 	    echo "The browser tests need Debian's Chromium: sudo apt-get install chromium"; exit 1; \
+	  fi; }
+
+# Letter PDFs (WeasyPrint) need Pango and HarfBuzz, and DejaVu fonts so letters render the same everywhere;
+# slim images and minimal servers lack libpangoft2 (the Dockerfile installs the same packages).
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
+pdf:
+	@dpkg-query -W -f='$${Status}\n' $(PDF_PACKAGES) 2>/dev/null | grep -c '^install ok installed' \
+	   | grep -qx $(words $(PDF_PACKAGES)) || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's $(PDF_PACKAGES) for the letter PDFs..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES) >/dev/null; \
+	  else \
+	    echo "Letter PDFs need Debian's Pango and fonts: sudo apt-get install $(PDF_PACKAGES)"; exit 1; \
 	  fi; }
 
 # OCR of scans (foia/ocr.py): OCRmyPDF comes from PyPI; Tesseract with English and Ghostscript from Debian.
@@ -57,13 +78,15 @@ ocr:
 	  fi; }
 
 # The whole suite on the configured database (SQLite unless DATABASE_URL is set).
-test: install browser ocr
+test: install browser pdf ocr
 	$(BIN)/python -m pytest
 
-# The suite against the local PostgreSQL and Redis (what .ci/run does as its second pass).
-test-services: install browser ocr
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/foia REDIS_URL=redis://127.0.0.1:6379/15 \
-		$(BIN)/python -m pytest
+# The suite against the local PostgreSQL and Redis (what .ci/run does as its second pass). Two runs at once
+# must not share the database or the Redis db (one's worker would take the other's tasks): override both.
+SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/foia
+SERVICES_REDIS_URL    ?= redis://127.0.0.1:6379/15
+test-services: install browser pdf ocr
+	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
