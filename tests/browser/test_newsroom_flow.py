@@ -18,10 +18,10 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery staple"
 AGENCIES_CSV = (
-    "agency,state,city,email\n"
-    "Troy Police Department,MI,Troy,records@troy.example\n"
-    "Auburn Hills Police Department,MI,Auburn Hills,foia@auburnhills.example\n"
-    "Flint Police Department,Michigan,Flint,foia@flint.example\n"
+    "agency,state,city,email,portal\n"
+    "Troy Police Department,MI,Troy,records@troy.example,https://troy.example/foia\n"
+    "Auburn Hills Police Department,MI,Auburn Hills,foia@auburnhills.example,https://auburnhills.example/foia\n"
+    "Flint Police Department,Michigan,Flint,foia@flint.example,https://flint.example/foia\n"
 )
 
 
