@@ -93,7 +93,7 @@ def test_sent_requests_show_no_cannot_be_sent_warning_and_the_pages_say_simulate
     assert "simulated" in page.lower() and "Simulated" in campaign_page and "simulated</span>" in dashboard
     without_contact = demo.agencies.needing_contact()
     assert not RecordsRequest.objects.filter(agency__in=without_contact).exclude(status=Status.DRAFT).exists()
-    assert f"<b>{without_contact.count()} agencies have no email" in campaign_page  # a few dozen
+    assert f"<b>{without_contact.count()} agencies have no usable email" in campaign_page  # a few dozen
 
 
 def test_the_demo_credits_the_atlas_of_surveillance(erin_client):

@@ -143,6 +143,7 @@ def url_kwargs(name: str, world, overrides: dict | None = None) -> dict:
             continue
         if param in SECOND_PARAMS:  # a findings page's question, cell or document within the campaign
             kwargs[param] = world[SECOND_PARAMS[param]].pk
+            continue
         if param == "appeal_id":  # an appeal of the request named by <pk>
             kwargs["appeal_id"] = world["appeal"].pk
             continue
