@@ -18,7 +18,7 @@ from kombu import Connection
 from foia.broker import folders
 from foia.supervisor import backoff_seconds, read_status
 
-from .conftest import ROOT, database_url_for_subprocess, wait_until
+from .conftest import ROOT, WORKER_DEADLINE, database_url_for_subprocess, wait_until
 
 
 def free_port() -> int:
@@ -116,9 +116,11 @@ def test_a_killed_worker_is_restarted_while_the_web_answers_and_ctrl_c_stops_eve
     try:
         ping()
         wait_until(
-            lambda: log_path.read_text().count("pong alice") == 1, timeout=60, message="the first ping"
+            lambda: log_path.read_text().count("pong alice") == 1,
+            timeout=WORKER_DEADLINE,
+            message=lambda: f"the first ping\n{log_path.read_text()}",
         )
-        wait_until(lambda: healthz(port), timeout=30, message="the web server")
+        wait_until(lambda: healthz(port), timeout=WORKER_DEADLINE, message="the web server")
         worker_pid = json.loads(status_file.read_text())["processes"]["worker"]["pid"]
         sessions = {process["pid"] for process in json.loads(status_file.read_text())["processes"].values()}
 
@@ -127,7 +129,7 @@ def test_a_killed_worker_is_restarted_while_the_web_answers_and_ctrl_c_stops_eve
 
         restarted = wait_until(
             lambda: (w := status()["processes"]["worker"])["restarts"] == 1 and w["state"] == "running" and w,
-            timeout=20,
+            timeout=WORKER_DEADLINE,
             message="the worker to be restarted",
         )
         assert restarted["last_exit_code"] == -signal.SIGKILL
@@ -136,7 +138,9 @@ def test_a_killed_worker_is_restarted_while_the_web_answers_and_ctrl_c_stops_eve
         sessions.add(new_pid)
         ping()
         wait_until(
-            lambda: log_path.read_text().count("pong alice") == 2, timeout=60, message="the second ping"
+            lambda: log_path.read_text().count("pong alice") == 2,
+            timeout=WORKER_DEADLINE,
+            message=lambda: f"the second ping\n{log_path.read_text()}",
         )
         health = healthz(port)
         assert health["background"]["processes"]["worker"]["restarts"] == 1
