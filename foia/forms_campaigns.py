@@ -110,10 +110,7 @@ MANUAL_CHOICES = [
 
 
 def manual_choices_for(agency) -> list[tuple[str, str]]:
-    """The hand-submission channels this agency has a contact for (portal URL, address, fax); hand always.
-
-    The checklist offers only these; the request page offers every channel (a portal found but not yet saved).
-    """
+    """The hand-submission channels this agency has a contact for (portal URL, address, fax); hand always."""
     has = {SendMethod.PORTAL: agency.portal_url, SendMethod.MAIL: agency.address, SendMethod.FAX: agency.fax}
     return [(value, label) for value, label in MANUAL_CHOICES if has.get(value, True)]
 
@@ -121,6 +118,11 @@ def manual_choices_for(agency) -> list[tuple[str, str]]:
 class MarkSentForm(forms.Form):
     sent_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Date submitted")
     method = forms.ChoiceField(choices=MANUAL_CHOICES)
+
+    def __init__(self, *args, agency=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if agency is not None:
+            self.fields["method"].choices = manual_choices_for(agency)
 
     reference = forms.CharField(
         required=False,

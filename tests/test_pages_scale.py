@@ -110,6 +110,17 @@ def test_the_checklist_offers_only_the_channels_the_agency_has_a_contact_for(cli
     assert offered == {portal: ["portal", "hand"], fax: ["fax", "hand"]}
 
 
+def test_marking_sent_by_a_channel_the_agency_has_no_contact_for_is_refused(client, erin, db):
+    LawFactory(jurisdiction="MI")
+    rr = RecordsRequestFactory(agency=AgencyFactory(email="", portal_url="https://records.example/p"))
+    client.force_login(erin)
+    data = {"sent_on": timezone.localdate().isoformat(), "method": "fax", "reference": ""}
+    response = client.post(reverse("letter-mark-sent", args=[rr.pk]), data, follow=True)
+    assert any("method" in str(m) for m in response.context["messages"])
+    rr.refresh_from_db()
+    assert rr.status == Status.DRAFT
+
+
 def test_the_campaign_counts_demo_agencies_as_needing_contact_and_links_to_the_queue(client, erin, db):
     LawFactory(jurisdiction="MI")
     campaign = CampaignFactory()

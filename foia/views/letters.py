@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from ..campaigns import letter_filename, letter_queue_pdf
 from ..downloads import download_response
-from ..forms_campaigns import MANUAL_CHOICES, MarkSentForm
+from ..forms_campaigns import MarkSentForm, manual_choices_for
 from ..letters import LetterError, law_for_agency, letter_compose_bounded, requester_limit_warning
 from ..models import Campaign, RecordsRequest, Role
 from ..permissions import require_can_work, role_required
@@ -140,7 +140,9 @@ def letter_mark_sent(request, pk):
     """Record a portal/mail/fax submission: date, method, reference."""
     records_request = _request(pk)
     require_can_work(request.user, records_request)
-    form = MarkSentForm(request.POST, prefix=request.POST.get("prefix") or None)
+    form = MarkSentForm(
+        request.POST, prefix=request.POST.get("prefix") or None, agency=records_request.agency
+    )
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("request-detail", args=[pk])
@@ -174,7 +176,7 @@ def letter_panel(records_request: RecordsRequest, *, can_work: bool) -> dict:
         "send_problem": request_send_problem(records_request),
         "can_work": can_work,
         "send": records_request.communications.filter(idempotency_key=f"send:{records_request.pk}").first(),
-        "methods": MANUAL_CHOICES,
+        "methods": manual_choices_for(records_request.agency),
     }
 
 
