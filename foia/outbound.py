@@ -29,6 +29,7 @@ from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
 from django.utils import timezone
 
 from .models import Communication, CommunicationChannel, Direction, RecordsRequest
@@ -207,7 +208,8 @@ def _error(exc: Exception) -> str:
 def _run_hook(communication: Communication, hook, *args) -> None:
     """A kind's bookkeeping failing must not undo what the server already has; it is logged and noted."""
     try:
-        hook(communication, *args)
+        with transaction.atomic():  # a savepoint: a failing hook undoes only its own writes
+            hook(communication, *args)
     except Exception as exc:
         logger.exception("outbound %s: bookkeeping after the outcome failed", communication.idempotency_key)
         note = f"{communication.get_delivery_state_display()}; bookkeeping failed: {exc}"
@@ -248,9 +250,12 @@ def outbound_send(*, communication_id: int, retry_in: datetime.timedelta | None)
             delivery_state=DeliveryState.PENDING, delivery_error=_error(exc), scheduled_for=now + retry_in
         )
         raise
-    # The server has the message: record that first, whatever happens to the request's bookkeeping next.
-    claimed.update(delivery_state=DeliveryState.SENT, delivery_error="", occurred_at=timezone.now())
-    return _finish(communication_id, "on_sent", False)
+    # The server has the message. Its state and the request's bookkeeping commit together: a worker that dies
+    # in between leaves the row "sending", which the stale scan turns into "probably sent" (and runs the
+    # bookkeeping then), never a sent email on a request still marked draft. A failing hook is logged instead.
+    with transaction.atomic():
+        claimed.update(delivery_state=DeliveryState.SENT, delivery_error="", occurred_at=timezone.now())
+        return _finish(communication_id, "on_sent", False)
 
 
 def _finish(communication_id: int, hook: str, *args) -> str:
