@@ -16,6 +16,7 @@ Allowed transitions (TRANSITIONS in foia.lifecycle_rules, with the field rules e
     partial          -> processing, fix_required, payment_required, completed, rejected, no_records,
                         appealed, withdrawn
     rejected, no_records -> appealed            (closed: reopen only by appeal)
+    sent, acknowledged, processing -> appealed  only past a statutory due date (a deemed denial)
     appealed         -> processing, fix_required, payment_required, partial, completed, rejected,
                         no_records, withdrawn
     completed, withdrawn -> nothing             (final)
@@ -289,6 +290,7 @@ def request_transition(
             fee_amount=fee_amount,
             exemptions=exemptions,
             note=note,
+            deemed_denial=bool(rr.due_is_statutory and rr.due_on and rr.due_on < today),
         )
         events = [
             _event(

@@ -30,6 +30,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.APPEALED: frozenset({S.PROCESSING, S.FIX_REQUIRED, S.PAYMENT_REQUIRED} | _AGENCY_ANSWERS),
     S.WITHDRAWN: frozenset(),
 }
+# Silence past a statutory deadline is a deemed denial: from these statuses a request may be appealed, but
+# only when the caller says the deadline passed (deemed_denial=True; foia.lifecycle decides from due_on).
+DEEMED_DENIAL_FROM = frozenset({S.SENT, S.ACKNOWLEDGED, S.PROCESSING})
 # RecordsRequest.fee_amount holds 9 digits with 2 decimals; a larger "amount" is a typo, not a fee.
 MAX_FEE = Decimal("9999999.99")
 MAX_TEXT = 5000  # note and exemptions, in characters
@@ -81,7 +84,13 @@ def parse_fee(value) -> Decimal | None:
 
 
 def check_transition(
-    *, from_status: str, to_status: str, fee_amount=None, exemptions: str = "", note: str = ""
+    *,
+    from_status: str,
+    to_status: str,
+    fee_amount=None,
+    exemptions: str = "",
+    note: str = "",
+    deemed_denial: bool = False,
 ) -> Decimal | None:
     """Raise LifecycleError (every problem, by field) unless the change is allowed; returns the fee."""
     if to_status not in Status.values:
@@ -90,7 +99,8 @@ def check_transition(
         raise LifecycleError(
             {"to_status": ["A draft is sent with “Mark sent” (request_mark_sent), which needs the date."]}
         )
-    if to_status not in TRANSITIONS[from_status]:
+    deemed = deemed_denial and to_status == S.APPEALED and from_status in DEEMED_DENIAL_FROM
+    if to_status not in TRANSITIONS[from_status] and not deemed:
         allowed = ", ".join(Status(s).label.lower() for s in allowed_transitions(from_status)) or "nothing"
         raise LifecycleError(
             {

@@ -291,3 +291,40 @@ def test_the_bodys_decision_moves_an_appealed_request_on(db, alice):
     assert rr.status == Status.REJECTED and rr.exemptions_cited == "§ 67.708(b)(16)"
     # The upheld denial is a new decision: it may be appealed again (to court, or a second-level body).
     assert appeal_draft(records_request=rr, today=timezone.localdate()).decided_on == timezone.localdate()
+
+
+@pytest.mark.parametrize("status", [Status.SENT, Status.ACKNOWLEDGED, Status.PROCESSING])
+def test_filing_the_appeal_of_a_deemed_denial_moves_the_request_to_appealed(db, alice, status):
+    rr = _request(status=status)  # silent past its statutory due date (2026-03-16)
+    appeal = appeal_draft(records_request=rr, actor=alice, today=TODAY)
+    assert appeal.basis == AppealBasis.DEEMED
+    appeal_record_filed(
+        appeal=appeal,
+        filed_at=timezone.make_aware(datetime.datetime(2026, 3, 20, 10)),
+        via="portal",
+        actor=alice,
+    )
+    rr.refresh_from_db()
+    assert rr.status == Status.APPEALED and rr.closed_at is None
+    event = RequestEvent.objects.get(request=rr, kind=RequestEventKind.STATUS, to_status=Status.APPEALED)
+    assert (event.from_status, event.actor, event.message) == (status, alice, "Appeal filed.")
+    assert rr.due_on == appeal.__class__.objects.get(pk=appeal.pk).decision_due_on  # waits on the body
+    # The body's decision moves it on as for an explicit denial.
+    appeal_transition(appeal=appeal, to_status=AppealStatus.GRANTED, actor=alice)
+    rr.refresh_from_db()
+    assert rr.status == Status.PROCESSING
+
+
+def test_the_lifecycle_lets_an_open_request_be_appealed_only_past_its_statutory_deadline(db):
+    from foia.lifecycle import LifecycleError, request_transition
+
+    not_late = _request(due_on=datetime.date(2030, 1, 10))
+    with pytest.raises(LifecycleError, match="cannot go from sent to appealed"):
+        request_transition(records_request=not_late, to_status=Status.APPEALED, today=TODAY)
+    target_only = _request(state="MI", due_is_statutory=False)  # a newsroom target, not the law's deadline
+    with pytest.raises(LifecycleError, match="cannot go from sent to appealed"):
+        request_transition(records_request=target_only, to_status=Status.APPEALED, today=TODAY)
+    late = _request(state="NY")
+    assert (
+        request_transition(records_request=late, to_status=Status.APPEALED, today=TODAY).status == "appealed"
+    )

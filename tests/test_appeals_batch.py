@@ -1,18 +1,21 @@
-"""Batch appeals: every deemed denial in Pennsylvania (or every rejection citing one exemption) drafted on a
-worker with live progress; each reviewed before "send the N reviewed", which sends only those."""
+"""Batch appeals are bulk actions (foia.bulk): every deemed denial in Pennsylvania, or every rejection citing
+one exemption, previewed with counts and drafted with live progress; each draft reviewed before "send the N
+reviewed", which sends only those; never two appeals for one decision."""
 
 import datetime
 
 from django.urls import reverse
 from django.utils import timezone
 
-from foia.appeals.batch import appeal_batch_run
 from foia.appeals.models import Appeal, AppealBatch
 from foia.appeals.services import appeal_mark_reviewed
-from foia.models import Communication, Status
+from foia.bulk import BulkSelectionChanged, bulk_preview, bulk_run_process, bulk_start, get_action
+from foia.models import BulkItemState, BulkRun, BulkStatus, Communication, Status
 
 from .conftest import wait_until
 from .factories import AgencyFactory, CampaignFactory, LawFactory, RecordsRequestFactory
+
+URL = reverse("bulk-action")
 
 
 def _world(alice):
@@ -23,7 +26,7 @@ def _world(alice):
     sent_at = timezone.now() - datetime.timedelta(days=20)
 
     def make(state, status=Status.SENT, **extra):
-        agency = AgencyFactory(state=state)
+        agency = AgencyFactory(state=state, email=f"foil@{state.lower()}-{extra.pop('n', 0)}.example")
         return RecordsRequestFactory(
             campaign=campaign,
             agency=agency,
@@ -35,106 +38,156 @@ def _world(alice):
         )
 
     return campaign, {
-        "pa1": make("PA"),
-        "pa2": make("PA"),
-        "pa_target": make("PA", due_is_statutory=False),  # no statutory deadline: not a deemed denial
-        "ny": make("NY"),
-        "ny_rejected": make("NY", status=Status.REJECTED, exemptions_cited="§ 87(2)(e) law enforcement"),
-        "ny_other": make("NY", status=Status.REJECTED, exemptions_cited="§ 87(2)(b) privacy"),
+        "pa1": make("PA", n=1),
+        "pa2": make("PA", n=2),
+        "pa_target": make("PA", n=3, due_is_statutory=False),  # no statutory deadline: not a deemed denial
+        "pa_done": make("PA", n=4, status=Status.COMPLETED),
+        "ny": make("NY", n=5),
+        "ny_rejected": make("NY", n=6, status=Status.REJECTED, exemptions_cited="§ 87(2)(e) law enforcement"),
+        "ny_other": make("NY", n=7, status=Status.REJECTED, exemptions_cited="§ 87(2)(b) privacy"),
     }
 
 
-def test_every_deemed_denial_in_pennsylvania_is_drafted_by_a_worker_with_live_progress(
-    alice_client, alice, start_worker
-):
+def test_draft_appeals_is_a_registered_bulk_action_previewed_with_counts(db, alice):
     campaign, rows = _world(alice)
-    page = alice_client.get(
-        reverse("appeal-batch-select"), {"campaign": campaign.pk, "state": "PA", "basis": "deemed"}
-    )
-    listed = page.context["rows"]
-    assert {rr.pk for rr in listed} == {rows["pa1"].pk, rows["pa2"].pk}
-    response = alice_client.post(
-        reverse("appeal-batch-select"),
-        {
-            "campaign": campaign.pk,
-            "state": "PA",
-            "basis": "deemed",
-            "request": [rows["pa1"].pk, rows["pa2"].pk],
-        },
-    )
-    batch = AppealBatch.objects.get()
-    assert response.url == reverse("appeal-batch", args=[batch.pk])
-    first = alice_client.get(response.url).content.decode()
+    action = get_action("appeal_draft")
+    assert action is not None and get_action("appeal_send") is not None
+    pa = campaign.requests.filter(agency__state="PA")
+    preview = bulk_preview(action=action, requests=pa, user=alice, params={"basis": "deemed"})
+    assert sorted(preview.eligible) == sorted([rows["pa1"].pk, rows["pa2"].pk])
+    assert dict(preview.cannot) == {"no statutory deadline to miss": 1, "never denied, not late": 1}
+    assert preview.message.startswith("2 requests will be drafted; 2 cannot:")
+    assert not Appeal.objects.exists()  # a preview drafts nothing
+
+
+def test_every_deemed_denial_in_pennsylvania_is_drafted_by_a_worker_with_live_progress(
+    transactional_db, alice, start_worker, settings, client
+):
+    settings.FOIA_BULK_INLINE_MAX = 0  # queued for the worker
+    client.force_login(alice)
+    campaign, rows = _world(alice)
+    url = f"{URL}?campaign={campaign.pk}&state=PA&overdue=1&action=appeal_draft"
+    page = client.post(url, {"basis": "deemed", "preview": "1"})
+    assert b"2 requests will be drafted; 1 cannot: no statutory deadline to miss" in page.content
+    fingerprint = page.context["preview"].fingerprint
+    response = client.post(url, {"basis": "deemed", "apply": "1", "fingerprint": fingerprint})
+    run = BulkRun.objects.get()
+    assert run.action == "appeal_draft" and response["Location"] == reverse("bulk-run", args=[run.pk])
+    assert b"Review the drafts" in client.get(response["Location"]).content
+    review = reverse("appeal-run", args=[run.pk])
+    first = client.get(review).content.decode()
     assert "0 of 2" in first and 'hx-trigger="every 1s"' in first  # queued; no worker yet
     start_worker()
 
     def finished():
-        fragment = alice_client.get(response.url, headers={"HX-Request": "true"}).content.decode()
+        fragment = client.get(review, headers={"HX-Request": "true"}).content.decode()
         return fragment if "2 of 2" in fragment and "done" in fragment else None
 
-    fragment = wait_until(finished, timeout=60, message="the batch's progress reaching 2 of 2")
+    fragment = wait_until(finished, timeout=90, message="the appeal run's progress reaching 2 of 2")
     assert "hx-trigger" not in fragment
-    assert "Send the 0 reviewed" in fragment
+    assert "Send the 0 reviewed" in fragment and "0 requests will be sent" in fragment
     assert set(Appeal.objects.values_list("request_id", flat=True)) == {rows["pa1"].pk, rows["pa2"].pk}
-    assert all(a.body == "Office of Open Records" for a in Appeal.objects.all())
+    assert all(a.body == "Office of Open Records" and a.basis == "deemed" for a in Appeal.objects.all())
+    assert not AppealBatch.objects.exists()  # the old model is no longer used
 
 
-def test_every_rejection_citing_one_exemption_and_the_problems_are_listed(
-    db, alice_client, alice, sent_tasks, django_capture_on_commit_callbacks
-):
+def test_every_rejection_citing_one_exemption_and_the_skipped_say_why(db, alice_client, alice):
     campaign, rows = _world(alice)
     nowhere = RecordsRequestFactory(  # no law on file for Ohio: its letter cannot be written
         campaign=campaign, agency=AgencyFactory(state="OH"), owner=alice, status=Status.REJECTED,
         exemptions_cited="§ 87(2)(e)",
     )  # fmt: skip
-    page = alice_client.get(reverse("appeal-batch-select"), {"exemption": "87(2)(e)"})
-    assert {rr.pk for rr in page.context["rows"]} == {rows["ny_rejected"].pk, nowhere.pk}
-    with django_capture_on_commit_callbacks(execute=True):
-        alice_client.post(
-            reverse("appeal-batch-select"),
-            {"exemption": "87(2)(e)", "request": [rows["ny_rejected"].pk, nowhere.pk]},
-        )
-    batch = AppealBatch.objects.get()
-    assert sent_tasks == [("foia.tasks.appeals.draft_batch", (batch.pk,))]
-    assert appeal_batch_run(batch_id=batch.pk) == "finished"
-    assert appeal_batch_run(batch_id=batch.pk) == "not claimed"  # a redelivered task drafts nothing twice
-    batch.refresh_from_db()
-    assert batch.done == 2 and [row[1] for row in batch.problems] == [nowhere.tracking_number]
-    assert "no public-records law is on file" in batch.problems[0][2]
+    url = f"{URL}?campaign={campaign.pk}&action=appeal_draft"
+    data = {"basis": "rejected", "exemption": "87(2)(e)"}
+    page = alice_client.post(url, {**data, "preview": "1"})
+    preview = page.context["preview"]
+    assert sorted(preview.eligible) == sorted([rows["ny_rejected"].pk, nowhere.pk])
+    assert preview.cannot['does not cite "87(2)(e)"'] == 1 and preview.cannot["not a denial"] == 3
+    alice_client.post(url, {**data, "apply": "1", "fingerprint": preview.fingerprint})
+    run = BulkRun.objects.get()
+    assert (run.status, run.done, run.skipped) == (BulkStatus.DONE, 1, 1)
+    skipped = run.items.get(state=BulkItemState.SKIPPED)
+    assert skipped.request == nowhere and "no public-records law is on file" in skipped.message
     assert Appeal.objects.get().request == rows["ny_rejected"]
-    # Already drafted: no longer offered, so never two appeals for one decision.
-    page = alice_client.get(reverse("appeal-batch-select"), {"exemption": "87(2)(e)"})
-    assert rows["ny_rejected"].pk not in {rr.pk for rr in page.context["rows"]}
+    # Already drafted: a second run cannot draft a second appeal of the same decision.
+    again = bulk_preview(action=get_action("appeal_draft"), requests=campaign.requests.all(), user=alice,
+                         params=data)  # fmt: skip
+    assert again.cannot["this decision already has an appeal"] == 1
+    assert rows["ny_rejected"].pk not in again.eligible
+    assert bulk_run_process(run_id=run.pk) == "done or claimed elsewhere"  # a redelivered task does nothing
+    assert Appeal.objects.count() == 1
+
+
+def test_a_request_appealed_meanwhile_is_skipped_not_drafted_twice(db, alice, settings):
+    settings.FOIA_BULK_INLINE_MAX = 0  # queued; applied below after someone else drafted one
+    campaign, rows = _world(alice)
+    from foia.appeals.services import appeal_draft
+
+    run = bulk_start(
+        action=get_action("appeal_draft"), requests=campaign.requests.filter(pk=rows["ny"].pk), user=alice,
+        params={"basis": "", "exemption": ""},
+    )  # fmt: skip
+    appeal_draft(records_request=rows["ny"])  # drafted on the request's page meanwhile
+    assert bulk_run_process(run_id=run.pk) == "done"
+    run.refresh_from_db()
+    assert (run.done, run.skipped) == (0, 1)
+    assert run.items.get().message == "this decision already has an appeal"
+    assert Appeal.objects.filter(request=rows["ny"]).count() == 1
+    try:
+        bulk_start(action=get_action("appeal_draft"), requests=campaign.requests.filter(pk=rows["ny"].pk),
+                   user=alice, params={})  # fmt: skip
+    except BulkSelectionChanged as error:
+        assert "this decision already has an appeal" in " ".join(error.messages)
+    else:
+        raise AssertionError("a second run over the same decision must refuse to start")
 
 
 def test_send_the_n_reviewed_sends_only_the_reviewed_drafts(
     db, alice_client, alice, sent_tasks, django_capture_on_commit_callbacks
 ):
     campaign, rows = _world(alice)
-    alice_client.post(
-        reverse("appeal-batch-select"),
-        {"state": "NY", "request": [rows["ny"].pk, rows["ny_rejected"].pk, rows["ny_other"].pk]},
-    )
-    batch = AppealBatch.objects.get()
-    appeal_batch_run(batch_id=batch.pk)
+    url = f"{URL}?campaign={campaign.pk}&state=NY&action=appeal_draft"
+    preview = alice_client.post(url, {"preview": "1"}).context["preview"]
+    alice_client.post(url, {"apply": "1", "fingerprint": preview.fingerprint})
+    run = BulkRun.objects.get()
+    assert run.done == 3
+    for appeal in Appeal.objects.all():  # NY appeals go to the agency head: the agency's email
+        assert appeal.to_address.startswith("foil@ny-")
     reviewed = Appeal.objects.get(request=rows["ny_rejected"])
     appeal_mark_reviewed(appeal=reviewed, actor=alice)
-    page = alice_client.get(reverse("appeal-batch", args=[batch.pk])).content.decode()
-    assert "Send the 1 reviewed" in page
+    review = reverse("appeal-run", args=[run.pk])
+    page = alice_client.get(review)
+    assert "Send the 1 reviewed" in page.content.decode()
+    assert "1 request will be sent; 2 cannot: not reviewed yet" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        alice_client.post(reverse("appeal-batch-send", args=[batch.pk]))
+        response = alice_client.post(review, {"fingerprint": page.context["send"].fingerprint})
+    send_run = BulkRun.objects.get(action="appeal_send")
+    assert response["Location"] == reverse("bulk-run", args=[send_run.pk]) and send_run.done == 1
     queued = Communication.objects.filter(idempotency_key__startswith="appeal:")
     assert [c.request_id for c in queued] == [rows["ny_rejected"].pk]
     assert [name for name, _args in sent_tasks].count("foia.tasks.outbound.send_message") == 1
-    alice_client.post(reverse("appeal-batch-send", args=[batch.pk]))  # pressing again sends nothing new
+    # Pressing again sends nothing new: the queued one is no longer a reviewed, unsent draft.
+    again = alice_client.post(review, {"fingerprint": page.context["send"].fingerprint})
+    assert again["Location"] == review
     assert Communication.objects.filter(idempotency_key__startswith="appeal:").count() == 1
 
 
-def test_a_reporter_cannot_batch_another_reporters_requests(db, client, alice, bob, sent_tasks):
+def test_a_reporter_cannot_batch_another_reporters_requests_or_see_the_run(db, client, alice, bob, victor):
     campaign, rows = _world(alice)
+    preview = bulk_preview(
+        action=get_action("appeal_draft"), requests=campaign.requests.all(), user=bob, params={}
+    )
+    assert preview.eligible == [] and preview.cannot["owned by someone else"] == 7
+    run = bulk_start(
+        action=get_action("appeal_draft"), requests=campaign.requests.filter(agency__state="PA"),
+        user=alice, params={"basis": "deemed"},
+    )  # fmt: skip
     client.force_login(bob)
-    response = client.post(reverse("appeal-batch-select"), {"request": [rows["pa1"].pk]})
-    assert response.status_code == 302 and not AppealBatch.objects.exists()
+    assert client.get(reverse("appeal-run", args=[run.pk])).status_code == 403
+    assert client.post(reverse("appeal-run", args=[run.pk]), {}).status_code == 403
+    client.force_login(victor)
+    assert client.post(reverse("appeal-run", args=[run.pk]), {}).status_code == 403
+    assert not Communication.objects.exists()
 
 
 def test_dashboard_export_and_api_show_the_appeals(db, alice_client, alice, victor_client, bob):
@@ -180,6 +233,6 @@ def test_dashboard_export_and_api_show_the_appeals(db, alice_client, alice, vict
     }
     assert set(api["results"][0]) >= {"window_closes_on", "decision_due_on", "letter", "reviewed", "status"}
     assert "reviewed_by" not in api["results"][0]
-    assert victor_client.post("/api/appeals/", {}, content_type="application/json").status_code in (403, 405)
+    assert victor_client.post("/api/appeals/", {}, content_type="application/json").status_code == 403
     client = type(victor_client)()
     assert client.get("/api/appeals/").status_code in (401, 403)

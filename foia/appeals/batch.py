@@ -1,99 +1,138 @@
-"""Appeals for many requests at once: choose them (every deemed denial in a state, every rejection citing
-an exemption ...), draft them all on a worker with live progress, review each, send only the reviewed.
+"""Batch appeals as bulk actions (foia.bulk): "Draft appeals" and "Send reviewed appeals".
 
-No generic bulk-actions mechanism exists on main yet, so this is a small service plus one task
-(foia.tasks.appeals.draft_batch) with an AppealBatch progress row: the page polls done-of-total.
+Select requests with the request list's filters (from the campaign page, the overdue page or the list: every
+deemed denial in Pennsylvania is `?state=PA&overdue=1` with basis "deemed"; every rejection citing one
+exemption is basis "rejected" with that exemption), preview the counts, apply with live progress. Each request
+is drafted in its own transaction by foia.bulk (never half-done); a request that cannot be appealed is
+skipped with the reason. Appeals are legal filings: nothing is sent by the drafting. Each draft is reviewed
+(and can be edited) on its own page; "Send reviewed appeals" — the run page's "send the N reviewed" —
+emails only drafts marked reviewed, through foia.outbound (keyed, so never twice). Never two appeals for the
+same decision: the check skips a request whose decision already has one, and a unique constraint holds it.
+
+foia.bulk.actions imports this module, so the views and the worker find both actions in the registry.
+(The earlier AppealBatch model and its own task are no longer used; the table stays in the migrations.)
 """
 
 from __future__ import annotations
 
 import datetime
 
-from django.db.models import F, Q
+from django import forms
 from django.utils import timezone
 
+from ..bulk.core import BulkAction, register
 from ..letters import LetterError
-from ..models import RecordsRequest, Status
-from ..permissions import can_work_request
-from ..queue import task_enqueue_on_commit
-from ..statuses import OPEN_STATUSES
-from .models import Appeal, AppealBasis, AppealBatch
-from .services import AppealError, appeal_draft
+from ..models import Communication, RecordsRequest, Status
+from .lifecycle import appeal_key, appeal_queue_email, appeal_send_problem
+from .models import Appeal, AppealBasis, AppealStatus
+from .services import AppealError, appeal_draft, appealable
 
-DRAFT_TASK = "foia.tasks.appeals.draft_batch"
-MAX_BATCH = 2000
-# A batch claimed this long ago without finishing belongs to a dead worker: it may be claimed again.
-STALE_CLAIM = datetime.timedelta(minutes=15)
+DRAFT = "appeal_draft"
+SEND = "appeal_send"
+# What the check reads of each request (the preview loads only these columns).
+FIELDS = ("status", "due_on", "due_is_statutory", "exemptions_cited", "closed_at", "received_on")
 
 
-def batch_candidates(*, queryset, today: datetime.date, basis: str = "", exemption: str = ""):
-    """Requests that can be appealed now, without an appeal of their current decision, filtered by basis."""
-    decided = Q(status__in=[Status.REJECTED, Status.NO_RECORDS, Status.PARTIAL])
-    deemed = Q(status__in=OPEN_STATUSES, due_on__lt=today, due_is_statutory=True) & ~Q(status=Status.APPEALED)
-    if basis == AppealBasis.DEEMED:
-        queryset = queryset.filter(deemed)
-    elif basis:
-        queryset = queryset.filter(status=basis)
-    else:
-        queryset = queryset.filter(decided | deemed)
-    if exemption.strip():
-        queryset = queryset.filter(exemptions_cited__icontains=exemption.strip())
-    # Requests with a draft or pending appeal are left out (a decided-and-closed one may be appealed again).
-    return queryset.exclude(appeals__status__in=["drafted", "filed", "acknowledged"]).distinct()
+class AppealBulkForm(forms.Form):
+    """Built by foia.bulk as form_class(data, user=, requests=)."""
+
+    def __init__(self, *args, user=None, requests=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.requests = user, requests
 
 
-def appeal_batch_start(*, records_requests, user, campaign=None) -> AppealBatch:
-    """Write the progress row for the requests the person may work and queue the drafting after commit."""
-    ids = [rr.pk for rr in records_requests.select_related("agency") if can_work_request(user, rr)]
-    if not ids:
-        raise AppealError("None of the selected requests can be appealed by you.")
-    if len(ids) > MAX_BATCH:
-        raise AppealError(f"At most {MAX_BATCH} requests per batch (got {len(ids)}); narrow the filters.")
-    batch = AppealBatch.objects.create(campaign=campaign, request_ids=ids, total=len(ids), created_by=user)
-    task_enqueue_on_commit(DRAFT_TASK, batch.pk)
-    return batch
-
-
-def appeal_batch_run(*, batch_id: int, now: datetime.datetime | None = None) -> str:
-    """Claim the batch (conditional UPDATE) and draft each appeal; a failure is listed, the rest go on."""
-    now = now or timezone.now()
-    claimed = (
-        AppealBatch.objects.filter(pk=batch_id, finished_at__isnull=True)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM))
-        .update(claimed_at=now)
+class DraftAppealsForm(AppealBulkForm):
+    basis = forms.ChoiceField(
+        label="Which decisions",
+        choices=[("", "Every denial or deemed denial"), *AppealBasis.choices],
+        required=False,
     )
-    if not claimed:
-        return "not claimed"
-    batch = AppealBatch.objects.select_related("created_by").get(pk=batch_id)
-    drafted = set(Appeal.objects.filter(batch=batch).values_list("request_id", flat=True))
-    problems = list(batch.problems)
-    seen = drafted | {row[0] for row in problems if isinstance(row, list) and row and isinstance(row[0], int)}
-    for rr in RecordsRequest.objects.filter(pk__in=batch.request_ids).select_related("agency"):
-        if rr.pk in seen:  # a second run after a crash continues where the first stopped
-            continue
-        try:
-            appeal_draft(records_request=rr, actor=batch.created_by, batch=batch)
-        except (AppealError, LetterError) as error:
-            problems.append([rr.pk, rr.tracking_number, " ".join(getattr(error, "messages", [str(error)]))])
-            AppealBatch.objects.filter(pk=batch_id).update(problems=problems)
-        AppealBatch.objects.filter(pk=batch_id).update(done=F("done") + 1)
-    AppealBatch.objects.filter(pk=batch_id).update(finished_at=timezone.now(), problems=problems)
-    return "finished"
+    exemption = forms.CharField(
+        label="Citing this exemption",
+        required=False,
+        max_length=200,
+        help_text="Only rejections whose exemptions contain this text, e.g. 87(2)(e).",
+    )
 
 
-def batch_progress(batch: AppealBatch) -> dict:
-    """For the page: done of total, percent, whether it still runs, the problems and the drafts."""
-    batch.refresh_from_db()
-    appeals = list(
-        Appeal.objects.filter(batch=batch)
-        .select_related("request__agency")
+class SendReviewedForm(AppealBulkForm):
+    """No parameters: only drafts a person marked reviewed are sent."""
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _draft_check(rr: RecordsRequest, params: dict) -> str:
+    """ "" when the request has a decision to appeal matching the form, else why not (counted by reason)."""
+    try:
+        found = appealable(rr, today=_today())
+    except AppealError as error:
+        if rr.status == Status.APPEALED:
+            return "already under appeal"
+        if rr.status == Status.DRAFT:
+            return "not sent yet"
+        text = " ".join(error.messages)
+        return (
+            "no statutory deadline to miss" if "sets no number of days" in text else "never denied, not late"
+        )
+    basis = params.get("basis") or ""
+    if basis and found.basis != basis:
+        return f"not a {AppealBasis(basis).label.lower()}"
+    exemption = (params.get("exemption") or "").strip().lower()
+    if exemption and exemption not in rr.exemptions_cited.lower():
+        return f'does not cite "{params["exemption"].strip()}"'
+    if Appeal.objects.filter(request_id=rr.pk, decided_on=found.decided_on).exists():
+        return "this decision already has an appeal"
+    return ""
+
+
+def _draft_apply(rr: RecordsRequest, params: dict, actor) -> None:
+    try:
+        appeal_draft(records_request=rr, actor=actor)
+    except LetterError as error:  # a skipped request says why, in the letter's own words
+        raise AppealError(str(error)) from None
+
+
+def _reviewed_draft(rr: RecordsRequest) -> Appeal | None:
+    return (
+        Appeal.objects.filter(request_id=rr.pk, status=AppealStatus.DRAFTED)
+        .select_related("request")
+        .order_by("-decided_on")
+        .first()
+    )
+
+
+def _send_check(rr: RecordsRequest, params: dict) -> str:
+    appeal = _reviewed_draft(rr)
+    if appeal is None:
+        return "no appeal draft"
+    problem = appeal_send_problem(appeal)
+    if "no email address" in problem:
+        return "no email address for the body: file by portal or mail"
+    if not problem and Communication.objects.filter(idempotency_key=appeal_key(appeal)).exists():
+        return "already queued for sending"
+    return problem
+
+
+def _send_apply(rr: RecordsRequest, params: dict, actor) -> None:
+    appeal = _reviewed_draft(rr)
+    if appeal is None:
+        raise AppealError("No appeal draft.")
+    appeal_queue_email(appeal=appeal, actor=actor)
+
+
+def run_appeals(run) -> list[Appeal]:
+    """The appeals a "Draft appeals" run wrote, as they stand now (reviewed, edited, sent, filed)."""
+    from ..models import BulkItemState
+
+    done = run.items.filter(state=BulkItemState.DONE).values("request_id")
+    return list(
+        Appeal.objects.filter(request_id__in=done, created_at__gte=run.created_at)
+        .select_related("request__agency", "reviewed_by")
         .order_by("request__tracking_number")
     )
-    return {
-        "batch": batch,
-        "running": batch.finished_at is None,
-        "percent": int(100 * batch.done / batch.total) if batch.total else 100,
-        "appeals": appeals,
-        "reviewed": [a for a in appeals if a.is_reviewed and a.status == "drafted"],
-        "problems": batch.problems,
-    }
+
+
+register(BulkAction(DRAFT, "Draft appeals", "drafted", DraftAppealsForm, _draft_check, _draft_apply, FIELDS))
+register(BulkAction(SEND, "Send reviewed appeals", "sent", SendReviewedForm, _send_check, _send_apply))

@@ -18,6 +18,7 @@ from django.utils import timezone
 from .. import deadlines
 from ..clocks import LifecycleError, agency_zone, business_hours_end
 from ..lifecycle import request_transition
+from ..lifecycle_rules import DEEMED_DENIAL_FROM
 from ..models import Law, RecordsRequest, RequestEvent, RequestEventKind, SendMethod, Status
 from ..models.communication import DeliveryState
 from ..outbound import (
@@ -27,7 +28,7 @@ from ..outbound import (
     outbound_kind_register,
     outbound_new,
 )
-from .models import Appeal, AppealKind, AppealStatus
+from .models import Appeal, AppealBasis, AppealKind, AppealStatus
 from .rules import decision_due, shipped_appeal_rules
 from .services import AppealError, appeal_pdf, calendar_for_state
 
@@ -80,6 +81,20 @@ def _received(appeal: Appeal, law, filed_at, via: str, received_on) -> deadlines
     )
 
 
+def _request_appealed(rr: RecordsRequest, appeal: Appeal, actor) -> None:
+    """The request moves to "appealed" through the lifecycle: after a denial, and after a deemed denial
+    (silence past the statutory deadline) as long as the request still waits on the agency."""
+    decided = rr.status in (Status.REJECTED, Status.NO_RECORDS, Status.PARTIAL)
+    deemed = appeal.basis == AppealBasis.DEEMED and rr.status in DEEMED_DENIAL_FROM
+    if not (decided or deemed):
+        return
+    try:
+        request_transition(records_request=rr, to_status=Status.APPEALED, actor=actor, note="Appeal filed.")
+    except LifecycleError as error:  # e.g. the agency extended its deadline since: the filing still counts
+        _event(rr.pk, f"The request stays {rr.get_status_display().lower()}: {error.describe()}", actor)
+    rr.refresh_from_db()
+
+
 def appeal_record_filed(
     *,
     appeal: Appeal,
@@ -98,17 +113,22 @@ def appeal_record_filed(
             .get(pk=appeal.pk)
         )
         if appeal.status != A.DRAFTED:
-            raise AppealError(f"This appeal is already {appeal.get_status_display().lower()}.")
+            raise AppealError({"status": [f"This appeal is already {appeal.get_status_display().lower()}."]})
         if appeal.kind == AppealKind.DEMAND:
             raise AppealError(
-                "A demand letter is sent to the agency, not filed as an appeal: record it as a note."
+                {
+                    "kind": [
+                        "A demand letter is sent to the agency, not filed as an appeal: record it as a note."
+                    ]
+                }
             )
         rr = appeal.request
         law = Law.objects.filter(jurisdiction=rr.agency.state).first()
         try:
             receipt = _received(appeal, law, filed_at, via, received_on)
         except (deadlines.DeadlineError, LifecycleError) as error:
-            raise AppealError(f"received_on: {error}") from None
+            text = " ".join(error.messages) if isinstance(error, LifecycleError) else str(error)
+            raise AppealError({"received_on": [text]}) from None
         rule = shipped_appeal_rules()[appeal.jurisdiction]
         due, text = decision_due(
             rule=rule, calendar=calendar_for_state(rr.agency.state), received_on=receipt.received_on
@@ -126,11 +146,7 @@ def appeal_record_filed(
             f"received {receipt.received_on}; decision due {due or 'no statutory date'} ({text}).",
             actor,
         )
-        if rr.status in (Status.REJECTED, Status.NO_RECORDS, Status.PARTIAL):
-            request_transition(
-                records_request=rr, to_status=Status.APPEALED, actor=actor, note="Appeal filed."
-            )
-            rr.refresh_from_db()
+        _request_appealed(rr, appeal, actor)
         # The request now waits on the body: its date is the body's deadline; follow-ups go to the body.
         fields = {"next_followup_on": None}
         if due:
@@ -153,17 +169,21 @@ def appeal_transition(
 ) -> Appeal:
     """Move a filed appeal on (acknowledged, the body's decision, litigation) or withdraw it; guarded."""
     if to_status not in AppealStatus.values:
-        raise AppealError(f'to_status: "{to_status}" is not an appeal status.')
+        raise AppealError({"to_status": [f'"{to_status}" is not an appeal status.']})
     if to_status == A.FILED:
-        raise AppealError("to_status: an appeal is filed by sending it or recording how it was filed.")
+        raise AppealError({"to_status": ["An appeal is filed by sending it or recording how it was filed."]})
     on = on or timezone.localdate()
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update().select_related("request").get(pk=appeal.pk)
         if to_status not in TRANSITIONS[appeal.status]:
             names = ", ".join(AppealStatus(s).label.lower() for s in allowed(appeal)) or "nothing"
             raise AppealError(
-                f"Cannot go from {appeal.get_status_display().lower()} to "
-                f"{AppealStatus(to_status).label.lower()} (allowed: {names})."
+                {
+                    "to_status": [
+                        f"Cannot go from {appeal.get_status_display().lower()} to "
+                        f"{AppealStatus(to_status).label.lower()} (allowed: {names})."
+                    ]
+                }
             )
         before = appeal.status
         appeal.status = to_status

@@ -103,7 +103,7 @@ class Appeal(models.Model):
 
 
 class AppealBatch(models.Model):
-    """Drafting appeals for many requests at once: progress read by the page while a worker drafts."""
+    """No longer used: batch appeals are foia.bulk runs (foia.appeals.batch). Kept: its table is in 0014."""
 
     campaign = models.ForeignKey("foia.Campaign", null=True, blank=True, on_delete=models.CASCADE)
     request_ids = models.JSONField(default=list)

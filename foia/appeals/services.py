@@ -12,13 +12,13 @@ import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import deadlines
 from ..deadlines import BusinessCalendar
 from ..letters import LetterError, _compile, _render, law_for_agency, letter_context, letter_html
+from ..lifecycle_rules import LifecycleError
 from ..models import Law, RecordsRequest, RequestEvent, RequestEventKind, Status
 from ..statuses import OPEN_STATUSES
 from .models import Appeal, AppealBasis, AppealKind, AppealStatus
@@ -38,8 +38,9 @@ LITIGATION_CHECKLIST = [
 ]
 
 
-class AppealError(ValidationError):
-    """This appeal cannot be drafted or changed; the message says why."""
+class AppealError(LifecycleError):
+    """This appeal cannot be drafted or changed; the message says why (keyed by field when built from a dict,
+    so the API answers 400 {field: [message]} like a request's transition)."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,6 @@ def appeal_draft(
     actor=None,
     today: datetime.date | None = None,
     decided_on: datetime.date | None = None,
-    batch=None,
 ) -> Appeal:
     """Draft the appeal of the request's current decision; late ones are drafted and flagged."""
     today = today or timezone.localdate()
@@ -183,7 +183,7 @@ def appeal_draft(
     found = appealable(rr, today=today)
     decided_on = decided_on or found.decided_on
     if decided_on > today:
-        raise AppealError(f"decided_on: {decided_on} is in the future.")
+        raise AppealError({"decided_on": [f"{decided_on} is in the future."]})
     rule = appeal_rule_for(rr)
     window = appeal_window(
         rule=rule,
@@ -209,7 +209,6 @@ def appeal_draft(
             part.strip() for part in rr.exemptions_cited.replace(";", "\n").splitlines() if part.strip()
         ),
         to_address=rr.agency.email if rule.route == AGENCY or rule.court_only else "",
-        batch=batch,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     appeal.subject, appeal.letter = appeal_compose(appeal, today=today)
@@ -249,7 +248,7 @@ def appeal_edit(
 ) -> Appeal:
     """Save an edited template (checked and rendered) and exemptions; a reviewed draft needs review again."""
     if appeal.status != AppealStatus.DRAFTED:
-        raise AppealError("Only a draft can be edited; this appeal was filed.")
+        raise AppealError({"status": ["Only a draft can be edited; this appeal was filed."]})
     appeal.exemptions = exemptions.strip()
     appeal.to_address = to_address.strip()
     source = template_source.replace("\r\n", "\n")
@@ -265,9 +264,15 @@ def appeal_edit(
 def appeal_mark_reviewed(*, appeal: Appeal, actor) -> Appeal:
     """A person read the draft and approves it for sending ("send the N reviewed" sends only these)."""
     if appeal.status != AppealStatus.DRAFTED:
-        raise AppealError("Only a draft is reviewed.")
+        raise AppealError({"status": ["Only a draft is reviewed."]})
     if appeal.kind == AppealKind.APPEAL and "[Enter the exemptions" in appeal.letter:
-        raise AppealError("Enter the exemptions the agency cited (or remove the placeholder) before review.")
+        raise AppealError(
+            {
+                "exemptions": [
+                    "Enter the exemptions the agency cited (or remove the placeholder) before review."
+                ]
+            }
+        )
     Appeal.objects.filter(pk=appeal.pk).update(reviewed_at=timezone.now(), reviewed_by=actor)
     appeal.refresh_from_db()
     return appeal

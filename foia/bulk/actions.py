@@ -12,6 +12,7 @@ import re
 from django import forms
 from django.utils import timezone
 
+from ..appeals import batch as appeal_actions  # noqa: F401  (registers "Draft appeals", "Send reviewed appeals")
 from ..forms_requests import FeeAmountField
 from ..lifecycle import (
     SENT_AT_SKEW,

@@ -7,7 +7,7 @@ import logging
 
 from celery import shared_task
 
-from . import agencies, appeals, bulk, documents, findings, letters, outbound, reclaim, reminders, soak  # noqa: F401
+from . import agencies, bulk, documents, findings, letters, outbound, reclaim, reminders, soak  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
