@@ -328,7 +328,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RequestStatusEnum": "foia.models.request.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "foia.models.request.Status",
+        "AppealStatusEnum": "foia.appeals.models.AppealStatus",
+    },
 }
 
 # Production hardening: on unless DEBUG. SECURE_SSL_REDIRECT can be turned off behind a TLS-terminating proxy
