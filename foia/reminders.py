@@ -15,19 +15,31 @@ reminder over a silently missed deadline follow-up.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .appeals.followups import appeal_followup_deliver, appeal_followup_rows
+from .appeals.followups import PENDING as APPEAL_PENDING
+from .appeals.followups import PREFIX as APPEAL_PREFIX
+from .appeals.followups import (
+    appeal_followup_advance,
+    appeal_followup_compose,
+    appeal_followup_skip_reason,
+    appeal_key_parts,
+    appeals_due_followup,
+)
+from .appeals.models import Appeal
 from .appeals.services import appeal_windows_closing
 from .mail import reply_notify
 from .models import (
@@ -92,10 +104,6 @@ def digest_recipient_ids(today: datetime.date) -> list[int]:
     )
 
 
-def followup_key(request_id: int, n: int, next_on: datetime.date) -> str:
-    return f"followup:{request_id}:{n}:{next_on.isoformat()}"
-
-
 def reminders_scan(*, now: datetime.datetime) -> ScanResult:
     """Write today's reminder rows, recover stale claims, and return the ids of pending rows to send."""
     local = _local(now)
@@ -107,23 +115,8 @@ def reminders_scan(*, now: datetime.datetime) -> ScanResult:
             for uid in digest_recipient_ids(today)
         ]
         result.digests_created = len(Reminder.objects.bulk_create(rows, ignore_conflicts=True))
-    candidates = (
-        RecordsRequest.objects.needs_followup(today)
-        .exclude(followup_mode=FollowupMode.OFF)
-        .exclude(followup_mode="", campaign__followup_mode=FollowupMode.OFF)
-        .filter(followups_sent__lt=F("campaign__followup_max"))
-        .order_by("next_followup_on", "id")
-        .values_list("id", "followups_sent", "next_followup_on")[: settings.FOIA_FOLLOWUPS_PER_SCAN]
-    )
-    rows = [
-        Reminder(
-            kind=ReminderKind.FOLLOWUP, key=followup_key(pk, sent + 1, next_on), request_id=pk, for_date=today
-        )
-        for pk, sent, next_on in candidates
-    ]
-    result.followups_created = len(Reminder.objects.bulk_create(rows, ignore_conflicts=True))
-    # Follow-ups to appeal bodies past their decision deadline: the same rows, claims and caps.
-    result.followups_created += appeal_followup_rows(today=today)
+    # Follow-ups to agencies and to appeal bodies: the same rows, claims and caps (FOLLOWUP_TARGETS below).
+    result.followups_created = followup_rows(today=today)
     stale = now - datetime.timedelta(seconds=settings.FOIA_REMINDER_CLAIM_TIMEOUT)
     result.requeued = Reminder.objects.filter(state=ReminderState.CLAIMED, claimed_at__lt=stale).update(
         state=ReminderState.PENDING, queued_at=None
@@ -154,8 +147,6 @@ def reminder_send(*, reminder_id: int) -> str:
             outcome, note = digest_deliver(reminder)
         elif reminder.kind == ReminderKind.REPLY:
             outcome, note = reply_deliver(reminder)
-        elif reminder.kind == ReminderKind.APPEAL_FOLLOWUP:
-            outcome, note = appeal_followup_deliver(reminder)
         else:
             outcome, note = followup_deliver(reminder)
     except Exception as error:
@@ -164,8 +155,8 @@ def reminder_send(*, reminder_id: int) -> str:
         Reminder.objects.filter(pk=reminder_id, state=ReminderState.CLAIMED).update(
             state=state, error=f"{type(error).__name__}: {error}"[:2000]
         )
-        if state == ReminderState.FAILED and reminder.kind == ReminderKind.FOLLOWUP:
-            _followup_advance(reminder, count=False)
+        if state == ReminderState.FAILED and reminder.kind in FOLLOWUP_KINDS:
+            _followup_given_up(reminder)
         return f"error: {error}"
     Reminder.objects.filter(pk=reminder_id, state=ReminderState.CLAIMED).update(
         state=outcome, sent_at=timezone.now() if outcome == ReminderState.SENT else None, error=note
@@ -285,7 +276,55 @@ def reply_deliver(reminder: Reminder) -> tuple[str, str]:
     return ReminderState.SENT, ""
 
 
-# --- Follow-ups ---------------------------------------------------------------------------------------------
+# --- Follow-ups: to an agency past its deadline, and to an appeal body past its decision deadline ----------
+#
+# One mechanism for both: the scan writes a row per follow-up due (key "followup:<request>:<n>:<date>" or
+# "appealfu:<request>:<appeal>:<n>:<date>"), a task claims the row, followup_deliver re-checks at claim time
+# and drafts it for review or hands an email to foia.outbound (at most once: the Communication has the row's
+# key), and the outbound hooks count it, plan the next one and mark the row. Only what is followed differs
+# (the request's clock and agency, or the appeal's clock and body): a FollowupTarget per kind reads it.
+
+
+@dataclass
+class Followed:
+    """What one follow-up row is about, read at claim time."""
+
+    records_request: RecordsRequest
+    n: int
+    skip: str  # why it must not go out now; "" when it should
+    to_address: str
+    channel: str  # of a draft (an agency without email gets a draft to send by its own channel)
+    thread_key: str  # the Communication whose Message-ID the follow-up replies to
+    label: str  # "Follow-up 2", "Appeal follow-up 2"
+    drafted: str  # "drafted for review", "to Office of Open Records drafted for review"
+    compose: Callable[[], tuple[str, str]]
+    advance: Callable[..., None]  # advance(for_date, count=, n=)
+    advance_on_skip: bool = False  # follow-ups turned off: plan the next look instead of asking every scan
+
+
+@dataclass(frozen=True)
+class FollowupTarget:
+    prefix: str
+    kind: str
+    due: Callable[[datetime.date], list[tuple[str, int]]]  # (row key, request id) due today, bounded
+    read: Callable[[str, datetime.date], Followed]  # the row's key and date -> what it is about
+    unwanted: Callable[[Communication], str]  # why a queued email must not go now ("" = send)
+
+
+def followup_key(request_id: int, n: int, next_on: datetime.date) -> str:
+    return f"followup:{request_id}:{n}:{next_on.isoformat()}"
+
+
+def _requests_due(today: datetime.date) -> list[tuple[str, int]]:
+    candidates = (
+        RecordsRequest.objects.needs_followup(today)
+        .exclude(followup_mode=FollowupMode.OFF)
+        .exclude(followup_mode="", campaign__followup_mode=FollowupMode.OFF)
+        .filter(followups_sent__lt=F("campaign__followup_max"))
+        .order_by("next_followup_on", "id")
+        .values_list("id", "followups_sent", "next_followup_on")[: settings.FOIA_FOLLOWUPS_PER_SCAN]
+    )
+    return [(followup_key(pk, sent + 1, next_on), pk) for pk, sent, next_on in candidates]
 
 
 def followup_compose(*, records_request: RecordsRequest, n: int, today: datetime.date) -> tuple[str, str]:
@@ -323,87 +362,167 @@ def _followup_skip_reason(rr: RecordsRequest, n: int, today: datetime.date) -> s
     return ""
 
 
-def _followup_advance(reminder: Reminder, *, count: bool, n: int = 0) -> None:
+def _request_advance(request_id: int, for_date: datetime.date, *, count: bool, n: int = 0) -> None:
     """Plan the next follow-up every campaign.followup_every_days; count this one if it went out."""
-    rr = RecordsRequest.objects.select_related("campaign").get(pk=reminder.request_id)
-    fields = {
-        "next_followup_on": reminder.for_date + datetime.timedelta(days=rr.campaign.followup_every_days)
-    }
+    rr = RecordsRequest.objects.select_related("campaign").get(pk=request_id)
+    fields = {"next_followup_on": for_date + datetime.timedelta(days=rr.campaign.followup_every_days)}
     if count:
         fields["followups_sent"] = n
     RecordsRequest.objects.filter(pk=rr.pk, status__in=OPEN_STATUSES).update(**fields)
 
 
+def _request_read(key: str, for_date: datetime.date) -> Followed:
+    request_id, n = int(key.split(":")[1]), int(key.split(":")[2])
+    rr = RecordsRequest.objects.select_related("agency", "campaign").get(pk=request_id)
+    skip = _followup_skip_reason(rr, n, for_date)
+    channel = rr.agency.contact_method or CommunicationChannel.PHONE
+    drafted = "drafted for review"
+    if not rr.agency.email:
+        drafted += f" (agency has no email: follow up by {CommunicationChannel(channel).label.lower()})"
+    return Followed(
+        records_request=rr,
+        n=n,
+        skip=skip,
+        to_address=rr.agency.email,
+        channel=channel,
+        thread_key=f"send:{rr.pk}",
+        label=f"Follow-up {n}",
+        drafted=drafted,
+        compose=lambda: followup_compose(records_request=rr, n=n, today=for_date),
+        advance=lambda day, count, n=0: _request_advance(rr.pk, day, count=count, n=n),
+        advance_on_skip=rr.status in OPEN_STATUSES and rr.effective_followup_mode == FollowupMode.OFF,
+    )
+
+
+def _request_unwanted(communication: Communication) -> str:
+    """A follow-up waiting for a retry is dropped when its request closed or paused meanwhile."""
+    rr = communication.request
+    return "" if rr.status in OPEN_STATUSES else f"request is {rr.get_status_display().lower()}"
+
+
+def _appeal_read(key: str, for_date: datetime.date) -> Followed:
+    appeal_id, n = appeal_key_parts(key)
+    appeal = Appeal.objects.select_related("request__agency", "request__campaign").get(pk=appeal_id)
+    rr = appeal.request
+    return Followed(
+        records_request=rr,
+        n=n,
+        skip=appeal_followup_skip_reason(appeal, n),
+        to_address=appeal.to_address,
+        channel=CommunicationChannel.EMAIL if appeal.to_address else CommunicationChannel.MAIL,
+        thread_key=f"appeal:{rr.pk}:{appeal.pk}",
+        label=f"Appeal follow-up {n}",
+        drafted=f"to {appeal.body} drafted for review",
+        compose=lambda: appeal_followup_compose(appeal=appeal, n=n, today=for_date),
+        advance=lambda day, count, n=0: appeal_followup_advance(appeal, day, count=count, n=n),
+        advance_on_skip=appeal.status in APPEAL_PENDING and rr.effective_followup_mode == FollowupMode.OFF,
+    )
+
+
+def _appeal_unwanted(communication: Communication) -> str:
+    appeal = Appeal.objects.get(pk=appeal_key_parts(communication.idempotency_key)[0])
+    return "" if appeal.status in APPEAL_PENDING else f"appeal is {appeal.get_status_display().lower()}"
+
+
+FOLLOWUP_TARGETS = {
+    "followup": FollowupTarget(
+        "followup", ReminderKind.FOLLOWUP, _requests_due, _request_read, _request_unwanted
+    ),
+    APPEAL_PREFIX: FollowupTarget(
+        APPEAL_PREFIX,
+        ReminderKind.APPEAL_FOLLOWUP,
+        lambda today: appeals_due_followup(today=today, limit=settings.FOIA_FOLLOWUPS_PER_SCAN),
+        _appeal_read,
+        _appeal_unwanted,
+    ),
+}
+FOLLOWUP_KINDS = {target.kind for target in FOLLOWUP_TARGETS.values()}
+
+
+def _target(key: str) -> FollowupTarget:
+    return FOLLOWUP_TARGETS[key.split(":", 1)[0]]
+
+
+def followup_rows(*, today: datetime.date) -> int:
+    """Write today's follow-up rows of every target (a fixed number of queries); how many were new."""
+    created = 0
+    for target in FOLLOWUP_TARGETS.values():
+        rows = [
+            Reminder(kind=target.kind, key=key, request_id=request_id, for_date=today)
+            for key, request_id in target.due(today)
+        ]
+        created += len(Reminder.objects.bulk_create(rows, ignore_conflicts=True))
+    return created
+
+
 def followup_deliver(reminder: Reminder) -> tuple[str, str]:
     """Write follow-up n: a draft for review, or an email handed to the outbound pipeline (foia.outbound)."""
-    n = int(reminder.key.split(":")[2])
-    today = reminder.for_date
-    rr = RecordsRequest.objects.select_related("agency", "campaign").get(pk=reminder.request_id)
     existing = Communication.objects.filter(idempotency_key=reminder.key).first()
     if existing is not None:  # written by an earlier claim of this row; the pipeline owns the email now
         drafted = existing.delivery_state == DeliveryState.DRAFT
         return (ReminderState.DRAFTED if drafted else ReminderState.QUEUED), ""
-    reason = _followup_skip_reason(rr, n, today)  # re-checked at claim time: a closed request stops at once
-    if reason:
-        if rr.status in OPEN_STATUSES and rr.effective_followup_mode == FollowupMode.OFF:
-            _followup_advance(reminder, count=False)
-        return ReminderState.SKIPPED, reason
-    subject, body = followup_compose(records_request=rr, n=n, today=today)
-    if rr.effective_followup_mode == FollowupMode.SEND and rr.agency.email:
-        letter = Communication.objects.filter(idempotency_key=f"send:{rr.pk}").values_list(
-            "message_id", flat=True
-        )
+    followed = _target(reminder.key).read(reminder.key, reminder.for_date)
+    if followed.skip:  # re-checked at claim time: a closed request or a decided appeal stops at once
+        if followed.advance_on_skip:
+            followed.advance(reminder.for_date, count=False)
+        return ReminderState.SKIPPED, followed.skip
+    rr = followed.records_request
+    subject, body = followed.compose()
+    if rr.effective_followup_mode == FollowupMode.SEND and followed.to_address:
+        thread = Communication.objects.filter(idempotency_key=followed.thread_key)
         comm = outbound_new(
-            records_request=rr, key=reminder.key, subject=subject, body=body, in_reply_to=letter.first() or ""
+            records_request=rr,
+            key=reminder.key,
+            subject=subject,
+            body=body,
+            in_reply_to=thread.values_list("message_id", flat=True).first() or "",
         )
+        comm.to_address = followed.to_address
         with transaction.atomic():
             comm.save()
             outbound_enqueue_on_commit(comm.pk)
         return ReminderState.QUEUED, ""
     with transaction.atomic():
-        comm = Communication.objects.create(
+        Communication.objects.create(
             request=rr,
             direction=Direction.OUTGOING,
-            channel=rr.agency.contact_method or CommunicationChannel.PHONE,
+            channel=followed.channel,
             subject=header_clean(subject, limit=500),
             body=body,
-            to_address=rr.agency.email,
+            to_address=followed.to_address,
             idempotency_key=reminder.key,
             delivery_state=DeliveryState.DRAFT,
             occurred_at=timezone.now(),
         )
-        _followup_advance(reminder, count=True, n=n)
-        how = "drafted for review"
-        if not rr.agency.email:
-            how += f" (agency has no email: follow up by {comm.get_channel_display().lower()})"
+        followed.advance(reminder.for_date, count=True, n=followed.n)
         RequestEvent.objects.create(
-            request=rr, kind=RequestEventKind.FOLLOWUP, message=f"Follow-up {n} {how}."
+            request=rr, kind=RequestEventKind.FOLLOWUP, message=f"{followed.label} {followed.drafted}."
         )
     return ReminderState.DRAFTED, ""
 
 
-def _followup_number(communication: Communication) -> int:
-    return int(communication.idempotency_key.split(":")[2])
+def _followup_given_up(reminder: Reminder) -> None:
+    """A row that failed for good is not counted; the next follow-up is still planned (never forgotten)."""
+    with contextlib.suppress(ObjectDoesNotExist):  # the request or appeal was deleted meanwhile
+        _target(reminder.key).read(reminder.key, reminder.for_date).advance(reminder.for_date, count=False)
 
 
-def _followup_reminder(communication: Communication) -> Reminder:
+def _followed_of(communication: Communication) -> tuple[Followed, datetime.date]:
     reminder = Reminder.objects.filter(key=communication.idempotency_key).first()
-    return reminder or Reminder(
-        key=communication.idempotency_key, for_date=timezone.localdate(), request_id=communication.request_id
-    )
+    for_date = reminder.for_date if reminder else timezone.localdate()
+    return _target(communication.idempotency_key).read(communication.idempotency_key, for_date), for_date
 
 
 def _followup_sent(communication: Communication, probably: bool) -> None:
     """Count the follow-up and plan the next one; "probably" ones count too (at most once to agencies)."""
-    n = _followup_number(communication)
-    reminder = _followup_reminder(communication)
+    followed, for_date = _followed_of(communication)
     with transaction.atomic():
-        _followup_advance(reminder, count=True, n=n)
+        followed.advance(for_date, count=True, n=followed.n)
         note = " — the mail server did not confirm it: please confirm" if probably else ""
         RequestEvent.objects.create(
             request_id=communication.request_id,
             kind=RequestEventKind.FOLLOWUP,
-            message=f"Follow-up {n} emailed to {communication.to_address}{note}.",
+            message=f"{followed.label} emailed to {communication.to_address}{note}.",
         )
         Reminder.objects.filter(key=communication.idempotency_key).update(
             state=ReminderState.SENT,
@@ -414,14 +533,13 @@ def _followup_sent(communication: Communication, probably: bool) -> None:
 
 def _followup_failed(communication: Communication) -> None:
     """Refused for good: not counted; the next follow-up is planned as usual and the reporter sees why."""
-    n = _followup_number(communication)
-    reminder = _followup_reminder(communication)
+    followed, for_date = _followed_of(communication)
     with transaction.atomic():
-        _followup_advance(reminder, count=False)
+        followed.advance(for_date, count=False)
         RequestEvent.objects.create(
             request_id=communication.request_id,
             kind=RequestEventKind.FOLLOWUP,
-            message=f"Follow-up {n} could not be emailed: {communication.delivery_error}",
+            message=f"{followed.label} could not be emailed: {communication.delivery_error}",
         )
         Reminder.objects.filter(key=communication.idempotency_key).update(
             state=ReminderState.FAILED, error=communication.delivery_error
@@ -429,19 +547,18 @@ def _followup_failed(communication: Communication) -> None:
 
 
 def _followup_unwanted(communication: Communication) -> str:
-    """A follow-up waiting for a retry is dropped when its request closed or paused meanwhile."""
-    rr = communication.request
-    if rr.status in OPEN_STATUSES:
-        return ""
-    reason = f"request is {rr.get_status_display().lower()}"
-    Reminder.objects.filter(key=communication.idempotency_key).update(
-        state=ReminderState.SKIPPED, error=reason
-    )
+    """A follow-up waiting for a retry is dropped when what it chases was answered meanwhile."""
+    reason = _target(communication.idempotency_key).unwanted(communication)
+    if reason:
+        Reminder.objects.filter(key=communication.idempotency_key).update(
+            state=ReminderState.SKIPPED, error=reason
+        )
     return reason
 
 
-outbound_kind_register(
-    OutboundKind(
-        prefix="followup", on_sent=_followup_sent, on_failed=_followup_failed, unwanted=_followup_unwanted
+for _prefix in FOLLOWUP_TARGETS:
+    outbound_kind_register(
+        OutboundKind(
+            prefix=_prefix, on_sent=_followup_sent, on_failed=_followup_failed, unwanted=_followup_unwanted
+        )
     )
-)

@@ -80,4 +80,46 @@ def test_a_decided_appeal_skips_a_row_already_written(db):
     row = Reminder.objects.get(kind=ReminderKind.APPEAL_FOLLOWUP)
     assert reminder_send(reminder_id=row.pk) == ReminderState.SKIPPED
     assert not Communication.objects.filter(idempotency_key=row.key).exists()
-    assert appeal.request.status in (Status.SENT, Status.REJECTED)
+    appeal.request.refresh_from_db()  # the deemed denial was appealed; the body upheld it: rejected now
+    assert appeal.request.status == Status.REJECTED
+
+
+def test_follow_ups_turned_off_for_the_request_stop_the_appeal_follow_ups_too(db):
+    appeal = _filed(mode=FollowupMode.SEND)
+    _scan(datetime.date(2026, 4, 4))
+    row = Reminder.objects.get(kind=ReminderKind.APPEAL_FOLLOWUP)
+    rr = appeal.request
+    rr.followup_mode = FollowupMode.OFF  # the request's own mode wins over the campaign's, as for agencies
+    rr.save(update_fields=["followup_mode"])
+    assert reminder_send(reminder_id=row.pk) == ReminderState.SKIPPED
+    row.refresh_from_db()
+    assert row.error == "follow-ups are off for this request"
+    appeal.refresh_from_db()
+    assert appeal.followups_sent == 0 and appeal.next_followup_on == datetime.date(2026, 4, 11)  # next look
+    assert _scan(datetime.date(2026, 4, 12)).followups_created == 0
+    assert not Communication.objects.exists()
+
+
+def test_an_appeal_follow_up_goes_out_exactly_once_with_two_workers_and_a_redelivered_task(
+    start_worker, smtp_server
+):
+    from foia.tasks.reminders import send_reminder
+
+    from .conftest import WORKER_DEADLINE, wait_until
+
+    appeal = _filed(mode=FollowupMode.SEND)
+    _scan(datetime.date(2026, 4, 4))
+    row = Reminder.objects.get(kind=ReminderKind.APPEAL_FOLLOWUP)
+    start_worker(EMAIL_URL=smtp_server.url)
+    start_worker(EMAIL_URL=smtp_server.url)
+    send_reminder.delay(row.pk)
+    send_reminder.delay(row.pk)  # a redelivered message
+    wait_until(
+        lambda: Reminder.objects.get(pk=row.pk).state == ReminderState.SENT,
+        timeout=WORKER_DEADLINE,
+        message="the appeal follow-up sent",
+    )
+    assert [message["to"] for message in smtp_server.messages] == [[appeal.to_address]]
+    appeal.refresh_from_db()
+    assert appeal.followups_sent == 1 and appeal.next_followup_on == datetime.date(2026, 4, 11)
+    assert _scan(datetime.date(2026, 4, 5)).followups_created == 0  # not again before the next date
