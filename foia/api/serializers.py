@@ -54,12 +54,14 @@ class AgencySerializer(StrictSerializer):
         state = attrs.get("state", getattr(self.instance, "state", ""))
         if not normalize_agency_name(name):
             raise serializers.ValidationError({"name": ["The name needs at least one letter or digit."]})
-        clash = Agency.objects.filter(normalized_name=normalize_agency_name(name), state=state)
+        city = attrs.get("city", getattr(self.instance, "city", ""))
+        clash = Agency.objects.namesakes(name=name, state=state, city=city)
         if self.instance:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
+            where = ", ".join(filter(None, [clash[0].city, state]))
             raise serializers.ValidationError(
-                {"name": [f"An agency with this name already exists in {state}."]}
+                {"name": [f"An agency with this name already exists in {where}."]}
             )
         return attrs
 

@@ -4,7 +4,6 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
@@ -12,6 +11,8 @@ from django.core.validators import URLValidator, validate_email
 from ..jurisdictions import NAMES
 from ..models import Agency, AgencyKind
 from ..models.agency import normalize_agency_name
+from .merge import rows_merge
+from .rows import AgencyRow, ImportProblem, ParsedFile
 
 STATE_NAMES = NAMES  # foia.jurisdictions: the one list of jurisdictions
 _STATE_LOOKUP = (
@@ -33,19 +34,22 @@ _STATE_LOOKUP = (
 
 # Model field -> header names that mean it (compared after lower-casing and turning _ - . into spaces).
 HEADER_ALIASES = {
-    "name": {"agency", "agency name", "name", "department", "department name"},
-    "state": {"state", "st", "state code", "jurisdiction"},
-    "city": {"city", "town", "municipality"},
-    "county": {"county"},
-    "kind": {"kind", "type", "agency type"},
-    "email": {"email", "e mail", "records email", "foia email", "email address"},
-    "portal_url": {"portal", "portal url", "website"},
+    "name": {
+        "agency", "agency name", "name", "department", "department name", "law enforcement agency", "lea",
+        "lea name", "organization", "public body",
+    },
+    "state": {"state", "st", "state code", "jurisdiction", "state name", "state abbreviation", "state abbr"},
+    "city": {"city", "town", "municipality", "city town", "city name", "locality"},
+    "county": {"county", "county name", "parish"},
+    "kind": {"kind", "type", "agency type", "type of lea", "lea type", "agency kind"},
+    "email": {"email", "e mail", "records email", "foia email", "email address", "public records email"},
+    "portal_url": {"portal", "portal url", "website", "records portal"},
     "portal_name": {"portal name"},
     "address": {"address", "mailing address", "postal address"},
-    "phone": {"phone", "telephone"},
-    "fax": {"fax"},
+    "phone": {"phone", "telephone", "phone number"},
+    "fax": {"fax", "fax number"},
     "notes": {"notes"},
-}
+}  # fmt: skip
 HEADER_FIELDS = {alias: model_field for model_field, aliases in HEADER_ALIASES.items() for alias in aliases}
 REQUIRED_FIELDS = ["name", "state"]
 # One-line values: any run of whitespace, CR/LF included, becomes one space (a name reaches email headers).
@@ -98,44 +102,28 @@ def agency_kind(raw: str, name: str = "") -> str:
     return AgencyKind.POLICE if "police" in lowered else AgencyKind.OTHER
 
 
-@dataclass(frozen=True)
-class ImportProblem:
-    line: int
-    message: str
-    column: str = ""
-
-    def __str__(self) -> str:
-        return f"line {self.line}" + (f", column {self.column}" if self.column else "") + f": {self.message}"
-
-
-@dataclass
-class AgencyRow:
-    line: int
-    values: dict[str, str]  # model field -> cleaned value, only for columns the file has
-    extra: dict[str, str]
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return normalize_agency_name(self.values["name"]), self.values["state"]
-
-
-@dataclass
-class ParsedFile:
-    rows: list[AgencyRow] = field(default_factory=list)
-    problems: list[ImportProblem] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)  # original header -> model field or "extra"
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def _decode(data: bytes) -> tuple[str | None, list[ImportProblem]]:
-    """UTF-8 text without a byte-order mark, or the lines that are not UTF-8."""
+def _decode(data: bytes, parsed: ParsedFile) -> tuple[str | None, list[ImportProblem]]:
+    """UTF-8 text without a byte-order mark; else Windows-1252 (Excel's plain "CSV"), said in a notice;
+    else the lines that are neither."""
+    if data.startswith(b"PK\x03\x04"):
+        message = "this is a spreadsheet workbook or zip file, not CSV: in the spreadsheet, save as CSV UTF-8"
+        return None, [ImportProblem(1, message)]
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError:
         pass
+    if b"\x00" not in data:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+        else:
+            message = (
+                "the file is not UTF-8; it was read as Windows-1252 (what Excel saves as plain CSV): "
+                "check that accented names look right"
+            )
+            parsed.notices.append(ImportProblem(1, message))
+            return text, []
     problems = []
     for number, raw_line in enumerate(data.split(b"\n"), start=1):
         try:
@@ -223,6 +211,15 @@ def _check_values(values: dict[str, str], line: int, headers: dict[str, str]) ->
     return problems
 
 
+def _delimiter(text: str) -> str:
+    """The header line's separator: comma, unless semicolons (European Excel), tabs or pipes outnumber it."""
+    header = next((line for line in text.split("\n") if line.strip()), "")
+    header = re.sub(r'"[^"]*"', "", header)  # separators inside quoted header names do not count
+    counts = {delimiter: header.count(delimiter) for delimiter in ",;\t|"}
+    best = max(counts, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] > counts[","] else ","
+
+
 def _nul_problems(cells: list[str], originals: list[str], line: int) -> list[ImportProblem]:
     """A NUL byte in a cell: PostgreSQL cannot store it, and no real CSV has one."""
     return [
@@ -250,7 +247,7 @@ def _rows(reader, parsed: ParsedFile):
 def agency_file_parse(data: bytes, *, progress: Callable[[Iterable], Iterable] = iter) -> ParsedFile:
     """Read an agency CSV into checked rows; every problem is kept with its line number."""
     parsed = ParsedFile()
-    text, parsed.problems = _decode(data)
+    text, parsed.problems = _decode(data, parsed)
     if text is None:
         return parsed
     if not text.strip():
@@ -258,7 +255,7 @@ def agency_file_parse(data: bytes, *, progress: Callable[[Iterable], Iterable] =
         return parsed
     # Windows line endings, also inside quoted multi-line addresses, become plain newlines.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rows = _rows(reader, parsed)
     header_line, header = 1, next(rows, None)
     while header is not None and not any(cell.strip() for cell in header):
@@ -272,7 +269,6 @@ def agency_file_parse(data: bytes, *, progress: Callable[[Iterable], Iterable] =
         return parsed
     originals = list(parsed.columns)
     headers = {target: original for original, target in zip(originals, targets, strict=True) if target}
-    seen: dict[tuple[str, str], int] = {}
     line = reader.line_num + 1
     for cells in progress(rows):
         row_line, line = line, reader.line_num + 1
@@ -293,13 +289,10 @@ def agency_file_parse(data: bytes, *, progress: Callable[[Iterable], Iterable] =
         parsed.problems += row_problems
         if row_problems:
             continue
-        row = AgencyRow(row_line, values, extra)
-        if row.key in seen:
-            message = f"the same agency as line {seen[row.key]} ({values['name']}, {values['state']})"
-            parsed.problems.append(ImportProblem(row_line, message, headers["name"]))
-            continue
-        seen[row.key] = row_line
-        parsed.rows.append(row)
+        parsed.rows.append(AgencyRow(row_line, values, extra))
+    parsed.rows, problems, notices = rows_merge(parsed.rows, headers)
+    parsed.problems += problems
+    parsed.notices += notices
     if not parsed.rows and not parsed.problems:
         parsed.problems.append(ImportProblem(header_line, "the file has a header but no agency rows"))
     return parsed

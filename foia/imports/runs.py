@@ -107,6 +107,10 @@ def _finish(agency_import: AgencyImport, status: str, **fields) -> None:
     )
 
 
+def _by_line(notice):
+    return notice.line
+
+
 def agency_import_check(*, import_id: int) -> str:
     """Parse the upload once: keep the checked rows and the preview counts, or every problem by line."""
     if not _claim(import_id, frm=ImportStatus.UPLOADED, to=ImportStatus.CHECKING):
@@ -130,7 +134,11 @@ def agency_import_check(*, import_id: int) -> str:
     rows = [[row.line, row.values, row.extra] for row in parsed.rows]
     AgencyImport.objects.filter(pk=import_id).update(
         status=ImportStatus.CHECKED,
-        rows={"columns": parsed.columns, "rows": rows},
+        rows={
+            "columns": parsed.columns,
+            "rows": rows,
+            "notices": [str(notice) for notice in sorted([*parsed.notices, *preview.notices], key=_by_line)],
+        },
         rows_total=len(rows),
         rows_done=len(rows),
         created=preview.created,

@@ -1,6 +1,7 @@
 """Writing checked agency rows: plan creates/updates against stored agencies, then one upsert.
 
-Import rules: an agency is "the same" when its normalised name and state match; the file fills and corrects
+Import rules: an agency is "the same" when its normalised name and state match and the cities do not say
+otherwise (one of them has none, or they are equal: see `_match`); the file fills and corrects
 contact fields but never erases them (an empty cell keeps what is stored); columns the model has no field for
 are kept in Agency.extra under their original header. A file with any problem writes nothing. Changing a
 stored contact (email, portal, address, phone, fax) is an editor's job, as on the web form and the API; a
@@ -9,6 +10,7 @@ reporter's file may fill empty ones. A real import that matches a demo agency re
 
 import re
 import sqlite3
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -30,6 +32,7 @@ class ImportResult:
     needing_contact: int = 0
     dry_run: bool = False
     agency_ids: list[int] = field(default_factory=list)
+    notices: list[ImportProblem] = field(default_factory=list)  # e.g. a namesake kept apart by its city
 
     @property
     def total(self) -> int:
@@ -53,7 +56,43 @@ def _new_agency(row: AgencyRow, *, demo: bool) -> Agency:
     values["kind"] = agency_kind(values.get("kind", ""), values["name"])
     agency = Agency(**values, extra=dict(row.extra), is_demo=demo)
     agency.normalized_name = normalize_agency_name(agency.name)  # bulk_create skips save()
+    agency.place_key = row.place_key
     return agency
+
+
+def _match(row: AgencyRow, candidates: list[Agency], taken: set[int]) -> Agency | ImportProblem | None:
+    """The stored agency a row means among those of its name and state; None = a new agency.
+
+    Same city → that agency. A row with a city matches the only agency of the name that has no city yet (the
+    row fills it in). A row without a city matches the only agency of the name; with several it is ambiguous.
+    A different city is a different agency (several New Jersey townships share a police department's name).
+    """
+    free = [agency for agency in candidates if agency.pk not in taken]
+    if row.place_key:
+        same_place = [agency for agency in free if agency.place_key == row.place_key]
+        if same_place:
+            return same_place[0]
+        if len(candidates) == 1 and free and not free[0].place_key:
+            return free[0]
+        return None
+    if len(candidates) > 1:
+        places = ", ".join(sorted(agency.city or "no city" for agency in candidates))
+        message = (
+            f"{len(candidates)} agencies are named {row.values['name']} in {row.values['state']} ({places}): "
+            "add a city column (or fill this row's city) to say which"
+        )
+        return ImportProblem(row.line, message)
+    return free[0] if free else None
+
+
+def _namesake_notice(row: AgencyRow, namesakes: list[Agency]) -> ImportProblem:
+    places = ", ".join(sorted(namesake.city or "no city" for namesake in namesakes))
+    values = row.values
+    message = (
+        f"{values['name']} in {values['city']}, {values['state']} is a new agency: the stored one of that "
+        f"name is in {places} (if they are one agency, correct its city in the admin and import again)"
+    )
+    return ImportProblem(row.line, message)
 
 
 def _contact_problems(agency: Agency, row: AgencyRow, headers: dict[str, str]) -> list[ImportProblem]:
@@ -93,6 +132,9 @@ def _changed_fields(agency: Agency, row: AgencyRow, *, demo: bool = False) -> li
         if getattr(agency, model_field) != value:
             setattr(agency, model_field, value)
             changed.append(model_field)
+    if agency.place_key != row.place_key and row.place_key:
+        agency.place_key = row.place_key
+        changed.append("place_key")
     extra = dict(agency.extra or {})
     for key, value in row.extra.items():
         if value or key not in extra:
@@ -118,19 +160,27 @@ def _allow_large_sqlite_batches() -> None:
 
 
 def _agencies_write(to_create: list[Agency], to_update: list[Agency], changed_fields: list[str]) -> None:
-    """New and changed agencies in one INSERT ... ON CONFLICT (normalized_name, state) DO UPDATE.
+    """New and changed agencies in one INSERT ... ON CONFLICT (normalized_name, state, place_key) DO UPDATE.
 
     bulk_update would write a CASE WHEN per field and row, slow past a few hundred rows; an upsert of the
     merged rows updates any number of agencies in the same single statement that creates the new ones. It also
     means an agency another import created a moment ago is matched instead of failing the unique constraint.
+    The few agencies that get their first city (so a new key) are updated by id beforehand.
     """
+    placed = [agency for agency in to_update if "place_key" in agency._import_changed]
+    if placed:
+        Agency.objects.bulk_update(placed, sorted({name for a in placed for name in a._import_changed}))
+        to_update = [agency for agency in to_update if "place_key" not in agency._import_changed]
+        changed_fields = sorted({name for agency in to_update for name in agency._import_changed})
+    if not to_create and not to_update:
+        return
     known_ids = [agency.pk for agency in to_update]
     for agency in to_update:
         agency.pk, agency._state.adding = None, True  # matched by (normalized_name, state), not id
     Agency.objects.bulk_create(
         [*to_create, *to_update],
         update_conflicts=True,
-        unique_fields=["normalized_name", "state"],
+        unique_fields=["normalized_name", "state", "place_key"],
         update_fields=[*changed_fields, "updated_at"],
     )
     for agency, pk in zip(to_update, known_ids, strict=True):
@@ -157,22 +207,30 @@ def agencies_import(
     states = sorted({row.values["state"] for row in parsed.rows})
     headers = {target: original for original, target in parsed.columns.items() if target != "extra"}
     with transaction.atomic():
-        existing = {
-            (agency.normalized_name, agency.state): agency
-            for agency in Agency.objects.filter(state__in=states)
-        }
+        existing: dict[tuple[str, str], list[Agency]] = defaultdict(list)
+        for agency in Agency.objects.filter(state__in=states).order_by("pk"):
+            existing[(agency.normalized_name, agency.state)].append(agency)
         to_create, to_update, changed_fields, unchanged, problems = [], [], set(), [], []
-        for row in parsed.rows:
-            agency = existing.get(row.key)
+        taken: set[int] = set()
+        # Rows with a city first: they claim their agencies before a city-less row asks which one it means.
+        for row in sorted(parsed.rows, key=lambda row: not row.place_key):
+            agency = _match(row, existing[row.name_key], taken)
+            if isinstance(agency, ImportProblem):
+                problems.append(agency)
+                continue
             if agency is None:
                 to_create.append(_new_agency(row, demo=demo))
+                if namesakes := existing[row.name_key]:
+                    result.notices.append(_namesake_notice(row, namesakes))
                 continue
+            taken.add(agency.pk)
             if not may_change_contacts:
                 problems += _contact_problems(agency, row, headers)
             changed = _changed_fields(agency, row, demo=demo)
             if actor is not None and set(changed) & set(CONTACT_FIELDS):
                 agency.contact_changed_by, agency.contact_changed_at = actor, timezone.now()
                 changed += ["contact_changed_by", "contact_changed_at"]
+            agency._import_changed = changed
             (to_update if changed else unchanged).append(agency)
             changed_fields.update(changed)
         if problems:

@@ -46,6 +46,16 @@ class AgencyQuerySet(models.QuerySet):
         """Agencies with no way to send them a request yet (a bounced email does not count)."""
         return self.filter(_no_contact())
 
+    def namesakes(self, *, name: str, state: str, city: str):
+        """Agencies a new one of this name, state and city would duplicate.
+
+        Namesakes in two different cities are different agencies; without a city on either side they are taken
+        to be the same one (as an import would: a row without a city matches the only agency of its name).
+        """
+        place = normalize_agency_name(city)
+        same_place = Q(place_key=place) | Q(place_key="") if place else Q()
+        return self.filter(same_place, normalized_name=normalize_agency_name(name), state=state)
+
     def with_contact(self):
         return self.exclude(_no_contact())
 
@@ -66,6 +76,9 @@ class Agency(models.Model):
         max_length=2, help_text='Jurisdiction whose law applies: postal code, or "US" for federal agencies.'
     )
     city = models.CharField(max_length=120, blank=True)
+    # The city as a key: two agencies of one name in one state are different agencies when their cities differ
+    # (New Jersey has several "Washington Township Police Department"s); empty when the city is not known.
+    place_key = models.CharField(max_length=120, blank=True, default="", editable=False)
     county = models.CharField(max_length=120, blank=True)
     kind = models.CharField(max_length=20, choices=AgencyKind.choices, default=AgencyKind.POLICE)
     email = models.EmailField(blank=True, help_text="Records officer's address, e.g. foia@city.gov")
@@ -115,7 +128,9 @@ class Agency(models.Model):
         ordering = ["state", "name"]
         verbose_name_plural = "agencies"
         constraints = [
-            models.UniqueConstraint(fields=["normalized_name", "state"], name="agency_unique_name_state"),
+            models.UniqueConstraint(
+                fields=["normalized_name", "state", "place_key"], name="agency_unique_name_state_place"
+            ),
             models.CheckConstraint(condition=~Q(normalized_name=""), name="agency_name_not_blank"),
         ]
 
@@ -125,9 +140,14 @@ class Agency(models.Model):
     def save(self, *args, **kwargs):
         self.name = " ".join(self.name.split())  # no CR/LF: the name reaches email headers (API, admin)
         self.normalized_name = normalize_agency_name(self.name)
+        self.place_key = normalize_agency_name(self.city)
         super().save(*args, **kwargs)
 
     def clean(self):
+        same = Agency.objects.namesakes(name=self.name, state=self.state, city=self.city).exclude(pk=self.pk)
+        if self.name and same.exists():
+            where = ", ".join(filter(None, [same[0].city, self.state]))
+            raise ValidationError({"name": f"An agency with this name already exists in {where}."})
         self.time_zone = self.time_zone.strip()
         if self.time_zone and self.time_zone not in zoneinfo.available_timezones():
             raise ValidationError(

@@ -68,6 +68,11 @@ class AgencyImport(models.Model):
     def total(self) -> int:
         return self.created + self.updated + self.unchanged
 
+    @property
+    def notices(self) -> list[str]:
+        """What the check read differently from the letter of the file (merged repeats, encoding), by line."""
+        return (self.rows or {}).get("notices", [])
+
     def summary(self) -> str:
         return import_summary(self.created, self.updated, self.unchanged, self.added_to_campaign)
 

@@ -38,6 +38,8 @@ class Command(BaseCommand):
                 result = agencies_import(parsed=parsed, campaign=target, dry_run=dry_run)
             except AgencyImportError as error:
                 raise CommandError(f"{file}: nothing imported:\n{error}") from None
+        for notice in sorted([*parsed.notices, *result.notices], key=lambda notice: notice.line):
+            self.stdout.write(f"  note: {notice}")
         if created:
             self.stdout.write(
                 f"Created campaign {target.title!r} (slug {target.slug}, prefix {target.tracking_prefix})."
