@@ -166,3 +166,6 @@ def test_typed_queries_become_safe_fts5_queries():
     assert fts5_query("ring or or camera") == '"ring" OR "camera"'
     assert fts5_query("or ring or") == '"ring"'
     assert fts5_query('" * : ') == ""
+    assert fts5_query('ring -"encourage adoption"') == '"ring" NOT "encourage adoption"'
+    assert fts5_query('-"a b" or c') == '"c" NOT "a b"'
+    assert fts5_query("ring -“encourage adoption”") == '"ring" NOT "encourage adoption"'

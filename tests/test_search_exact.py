@@ -169,3 +169,31 @@ def test_any_phrase_gives_answers_or_a_clear_message(library, text):
         assert str(exc)
     else:
         assert set(answers) == {library.agency_id}
+
+
+def test_an_excluded_phrase_is_one_term_not_two_words():
+    query = query_parse('council -"city council" OR -“the mayor” budget')
+    assert [[(t.text, t.negative) for t in group] for group in query.groups] == [
+        [("council", False), ("city council", True)],
+        [("the mayor", True), ("budget", False)],
+    ]
+    assert query_parse('-"city council"').problem  # an exclusion alone finds nothing: said, not searched
+
+
+@pytest.fixture
+def councils(db):
+    records_request = RecordsRequestFactory()
+    add_document(records_request, ["The council of the city met on Monday."], "apart.pdf")
+    add_document(records_request, ["The City\nCouncil met on Monday."], "together.pdf")
+    add_document(records_request, ["The council met; the city council agreed."], "both.pdf")
+    return records_request
+
+
+@pytest.mark.parametrize("mode", ["exact", "words"])
+def test_excluding_a_phrase_drops_only_pages_with_the_phrase(councils, mode):
+    assert filenames('council -"city council"', mode=mode) == ["apart.pdf"]
+    assert filenames("council -“city council”", mode=mode) == ["apart.pdf"]  # curly quotes alike
+    if (
+        mode == "exact"
+    ):  # (PostgreSQL's stemmed phrase counts "of the" as any two words: "council met; the city")
+        assert filenames('met -"council of the city"') == ["both.pdf", "together.pdf"]

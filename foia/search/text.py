@@ -179,20 +179,28 @@ def original_spans(query: Query, text: str) -> list[tuple[int, int]]:
     return sorted(set(spans))
 
 
+# One token of a typed query: -"an excluded phrase", "a phrase" (the closing quote optional), or a word.
+QUERY_TOKENS = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
 def query_parse(text: str) -> Query:
-    """Parse a typed query: "a phrase", words (all required on the page), -excluded, OR between groups."""
+    """Parse a typed query: "a phrase", words (all required on the page), -word or -"a phrase" excluded, OR
+    between groups."""
     text = (text or "").replace("\x00", "")
     if len(text) > MAX_QUERY_CHARS:
         return Query(problem=f"The query is longer than {MAX_QUERY_CHARS} characters; shorten it.")
     text = text.translate(QUOTES)
     groups: list[list[Term]] = [[]]
-    for phrase, word in re.findall(r'"([^"]*)"?|(\S+)', text):
+    for minus, phrase, word in QUERY_TOKENS.findall(text):
         if word and word.upper() == "OR":
             if groups[-1]:
                 groups.append([])
             continue
-        negative = bool(word) and word.startswith("-") and len(word) > 1
-        raw = phrase if not word else (word[1:] if negative else word)
+        if word:
+            negative = word.startswith("-") and len(word) > 1
+            raw = word[1:] if negative else word
+        else:  # "a phrase", or -"a phrase" to exclude it
+            negative, raw = bool(minus), phrase
         folded = fold(raw).strip("'") if word else fold(raw)
         if not re.search(r"\w", folded):
             continue

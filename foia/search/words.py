@@ -13,6 +13,7 @@ from django.db import connection
 
 from ..models import Communication, RequestDocument
 from .hits import START, STOP, SearchHit, filters_sql, hits_load
+from .text import QUERY_TOKENS, QUOTES
 
 # On PostgreSQL only this many best-matching rows per source are ranked: ranking every page that contains a
 # common word would dominate the query time; the best of these are still shown first.
@@ -20,9 +21,10 @@ PG_RANK_WINDOW = 500
 
 
 def fts5_query(text: str) -> str:
-    """A safe FTS5 query from what a person typed: "quoted phrases", words (all required), -excluded, OR."""
+    """A safe FTS5 query from what a person typed: "quoted phrases", words (all required), -word or
+    -"a phrase" excluded, OR."""
     terms, negatives = [], []
-    for phrase, word in re.findall(r'"([^"]*)"?|(\S+)', text.replace("\x00", "")):
+    for minus, phrase, word in QUERY_TOKENS.findall(text.replace("\x00", "").translate(QUOTES)):
         if word and word.upper() == "OR":
             if terms and terms[-1] != "OR":  # "ring or or camera": one OR, never two in a row
                 terms.append("OR")
@@ -31,7 +33,7 @@ def fts5_query(text: str) -> str:
         if not words:
             continue
         quoted = '"' + " ".join(words) + '"'
-        (negatives if word.startswith("-") else terms).append(quoted)
+        (negatives if (word or minus).startswith("-") else terms).append(quoted)
     while terms and terms[-1] == "OR":
         terms.pop()
     if not terms:
@@ -120,7 +122,7 @@ def words_search(
     sources: tuple[str, ...] = ("document", "communication"),
 ) -> list[SearchHit]:
     """Ranked hits for `query` (websearch syntax: "a phrase", -not, or) with the given filters."""
-    query = (query or "").replace("\x00", "").strip()
+    query = (query or "").replace("\x00", "").translate(QUOTES).strip()  # “curly” quotes make a phrase too
     if connection.vendor != "postgresql":
         query = fts5_query(query)
     if not query:
