@@ -48,3 +48,9 @@ def can_work_campaign(user, campaign) -> bool:
     if user.has_role(Role.EDITOR):
         return True
     return user.has_role(Role.REPORTER) and campaign.owner_id in (None, user.pk)
+
+
+def can_see_unsorted_files(user) -> bool:
+    """Files of unsorted mail (on no request yet, so no request's visibility covers them): editors and
+    admins, the people who may search unsorted mail."""
+    return bool(user.is_authenticated and user.has_role(Role.EDITOR))

@@ -9,6 +9,7 @@ from foia.search import QueryProblem, search
 from foia.tasks.documents import extract_document
 
 from .factories import AgencyFactory, RecordsRequestFactory, eml_bytes, pdf_bytes
+from .test_api import token_for
 
 
 def unmatched(attachments, subject="Records you asked for"):
@@ -104,3 +105,113 @@ def test_an_editor_searches_unsorted_mail(erin_client, unsorted_mou):
 def test_a_reporter_may_not_search_unsorted_mail(alice_client, unsorted_mou):
     refused = alice_client.get(reverse("search"), unsorted_mou).content.decode()
     assert "Only editors can search unsorted mail." in refused and "mou.pdf" not in refused
+
+
+# --- Opening a file of unsorted mail (editors: whoever may search unsorted mail) ---------------------------
+
+
+@pytest.fixture
+def unsorted_scan(db):
+    """An unmatched message with a 2-page PDF, extracted; the phrase on page 2."""
+    result = unmatched([("memo.pdf", pdf_bytes(["Cover letter", "Officers shall encourage\nadoption."]))])
+    attachment = result.communication.unsorted_attachments.get()
+    extract_document(attachment.document_id)
+    return attachment
+
+
+def test_an_editor_opens_an_unsorted_file_at_the_hits_page_with_the_passage_marked(
+    erin_client, unsorted_scan
+):
+    html = erin_client.get(
+        reverse("search"), {"q": '"encourage adoption"', "unsorted": "on"}
+    ).content.decode()
+    document_id = unsorted_scan.document_id
+    text_url = f"/documents/{document_id}/?q=%22encourage+adoption%22&amp;mode=exact&amp;hit=2#page-2"
+    assert text_url in html
+    assert f"/documents/{document_id}/download/?inline=1#page=2" in html
+    detail = erin_client.get(
+        reverse("document-detail", args=[document_id]), {"q": '"encourage adoption"', "hit": "2"}
+    )
+    assert detail.status_code == 200
+    page = detail.content.decode()
+    assert '<div class="card" id="page-2">' in page and "<mark>encourage\nadoption</mark>" in page
+    assert "unsorted" in page and "memo.pdf" in page and unsorted_scan.communication.from_address in page
+    assert 'action="/documents/' not in page  # no kind or re-extraction form for a file on no request
+    download = erin_client.get(reverse("document-download", args=[document_id]), {"inline": "1"})
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert download["Content-Disposition"] == 'inline; filename="memo.pdf"'
+    assert download["Content-Security-Policy"].startswith("sandbox")
+
+
+def test_the_message_page_links_its_unsorted_files_for_editors_only(
+    erin_client, unsorted_scan, client, alice
+):
+    url = reverse("communication-detail", args=[unsorted_scan.communication_id])
+    document_url = reverse("document-detail", args=[unsorted_scan.document_id])
+    assert f'href="{document_url}"' in erin_client.get(url).content.decode()
+    client.force_login(alice)
+    assert f'href="{document_url}"' not in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("who", ["alice", "victor"])
+def test_a_reporter_or_viewer_cannot_open_an_unsorted_file(client, request, unsorted_scan, who):
+    client.force_login(request.getfixturevalue(who))
+    document_id = unsorted_scan.document_id
+    assert client.get(reverse("document-detail", args=[document_id])).status_code == 404
+    assert client.get(reverse("document-download", args=[document_id])).status_code == 404
+    assert client.get(reverse("document-download", args=[document_id]), {"inline": "1"}).status_code == 404
+
+
+def test_once_filed_the_file_opens_for_whoever_sees_the_request(client, alice, unsorted_scan):
+    records_request = RecordsRequestFactory(owner=alice)
+    communication_assign(
+        communication=unsorted_scan.communication, records_request=records_request, actor=alice
+    )
+    client.force_login(alice)
+    assert client.get(reverse("document-detail", args=[unsorted_scan.document_id])).status_code == 200
+
+
+# --- The API's unsorted filter -------------------------------------------------------------------------
+
+
+def test_the_api_searches_unsorted_mail_for_editors(client, erin, unsorted_scan):
+    response = client.get(
+        "/api/search/", {"q": '"encourage adoption"', "unsorted": "true"}, **token_for(erin)
+    )
+    assert response.status_code == 200
+    (hit,) = response.json()["results"]
+    assert (hit["source"], hit["filename"], hit["page"]) == ("unsorted", "memo.pdf", 2)
+    assert hit["unsorted_document"] == unsorted_scan.document_id
+    assert hit["communication"] == unsorted_scan.communication_id
+    assert hit["request"] is None and hit["document"] is None
+    assert "encourage adoption" in hit["snippet"]
+    plain = client.get("/api/search/", {"q": '"encourage adoption"'}, **token_for(erin))
+    assert plain.json()["results"] == []  # not on any request: the plain search leaves it out
+
+
+@pytest.mark.parametrize("who", ["alice", "victor"])
+def test_the_api_refuses_the_unsorted_filter_to_others(client, request, unsorted_scan, who):
+    user = request.getfixturevalue(who)
+    response = client.get(
+        "/api/search/", {"q": '"encourage adoption"', "unsorted": "true"}, **token_for(user)
+    )
+    assert response.status_code == 403
+    assert "Only editors can search unsorted mail." in response.json()["detail"]
+
+
+def test_the_api_unsorted_filter_is_exact_only_and_says_so(client, erin, unsorted_scan):
+    response = client.get(
+        "/api/search/", {"q": "adoption", "unsorted": "true", "mode": "words"}, **token_for(erin)
+    )
+    assert response.status_code == 400 and "exact phrase only" in response.json()["q"][0]
+
+
+def test_the_schema_documents_the_unsorted_filter(client, erin):
+    schema = client.get("/api/schema/", {"format": "json"}, **token_for(erin)).json()
+    operation = schema["paths"]["/api/search/"]["get"]
+    (parameter,) = [p for p in operation["parameters"] if p["name"] == "unsorted"]
+    assert parameter["schema"]["type"] == "boolean" and "Editors only" in parameter["description"]
+    assert {"200", "400", "403"} <= set(operation["responses"])
+    hit = schema["components"]["schemas"]["SearchHit"]["properties"]
+    assert "unsorted (a page of a file of unsorted mail" in hit["source"]["description"]
+    assert hit["unsorted_document"]["nullable"] and hit["unsorted_document"]["type"] == "integer"

@@ -5,10 +5,10 @@ from django.db.models import Count, Prefetch
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -26,6 +26,7 @@ from ..models import (
     RequestEvent,
     Role,
 )
+from ..permissions import can_see_unsorted_files
 from ..search import QueryProblem, search
 from ..stats import StatsFilter, dashboard_stats
 from .permissions import CanWorkRequest, OwnsCampaign, RolePermission
@@ -230,7 +231,46 @@ SEARCH_PARAMS = [
     OpenApiParameter("date_from", OpenApiTypes.DATE),
     OpenApiParameter("date_to", OpenApiTypes.DATE),
     OpenApiParameter("limit", int, description="At most 200."),
+    OpenApiParameter(
+        "unsorted",
+        bool,
+        description="Editors only: search the files and text of unsorted mail (messages not yet filed on a "
+        "request) instead, by exact phrase; the other filters do not apply to it. Others get 403.",
+    ),
 ]
+
+
+SEARCH_HITS = inline_serializer(
+    "SearchHit",
+    {
+        "source": serializers.CharField(
+            help_text="document (a page of a document on a request), communication (a message) or unsorted "
+            "(a page of a file of unsorted mail: unsorted=true only)."
+        ),
+        "rank": serializers.FloatField(),
+        "snippet": serializers.CharField(),
+        "page": serializers.IntegerField(allow_null=True),
+        "request": serializers.IntegerField(allow_null=True),
+        "tracking_number": serializers.CharField(allow_null=True),
+        "agency": serializers.CharField(allow_null=True),
+        "document": serializers.IntegerField(
+            allow_null=True, help_text="The document on its request: /api/documents/{document}/."
+        ),
+        "filename": serializers.CharField(allow_null=True),
+        "download_url": serializers.CharField(allow_null=True),
+        "communication": serializers.IntegerField(
+            allow_null=True, help_text="The message (for an unsorted hit: the message the file came on)."
+        ),
+        "unsorted_document": serializers.IntegerField(
+            allow_null=True, help_text="For an unsorted hit: the stored file (web page /documents/{id}/)."
+        ),
+    },
+    many=True,
+)
+SEARCH_RESPONSE = inline_serializer(
+    "SearchResults",
+    {"query": serializers.CharField(), "count": serializers.IntegerField(), "results": SEARCH_HITS},
+)
 
 
 class SearchQuery(serializers.Serializer):
@@ -243,6 +283,7 @@ class SearchQuery(serializers.Serializer):
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+    unsorted = serializers.BooleanField(required=False, default=False)
 
 
 class SearchView(APIView):
@@ -250,13 +291,23 @@ class SearchView(APIView):
 
     permission_classes = [RolePermission]
 
-    @extend_schema(parameters=SEARCH_PARAMS, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        parameters=SEARCH_PARAMS,
+        responses={
+            200: SEARCH_RESPONSE,
+            400: OpenApiResponse(description="What is wrong with the query or a parameter."),
+            403: OpenApiResponse(description="unsorted=true without the editor role."),
+        },
+    )
     def get(self, request):
         params = SearchQuery(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         data = params.validated_data
+        if data["unsorted"] and not can_see_unsorted_files(request.user):
+            raise PermissionDenied("Only editors can search unsorted mail.")
         try:
             hits = search(
+                unsorted=data["unsorted"],
                 query=data["q"],
                 mode=data["mode"],
                 campaign=data.get("campaign"),
@@ -315,6 +366,7 @@ class ClausesView(APIView):
 def search_hit(hit) -> dict:
     """One foia.search.SearchHit as JSON: where it matched, the snippet, and links to fetch more."""
     records_request = hit.records_request
+    attachment = hit.attachment
     return {
         "source": hit.source,
         "rank": hit.rank,
@@ -324,9 +376,10 @@ def search_hit(hit) -> dict:
         "tracking_number": records_request.tracking_number if records_request else None,
         "agency": hit.agency.name if hit.agency else None,
         "document": hit.link.pk if hit.link else None,
-        "filename": hit.link.filename if hit.link else None,
+        "filename": hit.link.filename if hit.link else (attachment.filename if attachment else None),
         "download_url": f"/api/documents/{hit.link.pk}/download/" if hit.link else None,
         "communication": hit.communication.pk if hit.communication else None,
+        "unsorted_document": attachment.document_id if attachment else None,
     }
 
 

@@ -7,8 +7,9 @@ from django.urls import reverse
 
 
 def hit_urls(hit, query: str, mode: str) -> None:
-    """Where a document hit opens: the page's text with the passage marked, and the PDF at that page."""
-    if hit.link is None:
+    """Where a document hit (on a request or in unsorted mail) opens: the page's text with the passage
+    marked, and the PDF at that page."""
+    if hit.link is None and hit.attachment is None:
         return
     document = hit.document
     params = urlencode({"q": query, "mode": mode, "hit": hit.page})

@@ -33,7 +33,7 @@ from ..models import (
     Role,
     Status,
 )
-from ..permissions import require_can_work, role_required
+from ..permissions import can_see_unsorted_files, require_can_work, role_required
 from ..wording import counted
 from .uploads import limit_upload_sizes, report_rejections
 
@@ -74,6 +74,13 @@ def document_list(request):
     return render(request, "documents/list.html", context)
 
 
+def _unsorted_links(user, document) -> list:
+    """The unsorted messages this file came on, for those who may open files of unsorted mail."""
+    if not can_see_unsorted_files(user):
+        return []
+    return list(document.unsorted_links.select_related("communication"))
+
+
 def document_detail(request, pk):
     document = get_object_or_404(Document, pk=pk)
     links = list(
@@ -81,17 +88,19 @@ def document_detail(request, pk):
             request__in=RecordsRequest.objects.visible_to(request.user)
         )
     )
-    if not links:
+    unsorted = _unsorted_links(request.user, document)
+    if not links and not unsorted:
         raise Http404("No document you may see.")
     context = {
         "document": document,
         "links": links,
+        "unsorted_links": unsorted,
         "pages": _pages_marked(document, request.GET.get("q", ""), request.GET.get("hit", "")),
         "kinds": DocumentKind.choices,
         "can_edit": any(_can_work(request.user, link.request) for link in links),
-        "can_set_kind": all(
-            _can_work(request.user, link.request) for link in document.links.select_related("request")
-        ),
+        # On no request yet (only unsorted mail): its kind is set once the message is filed.
+        "can_set_kind": bool(links)
+        and all(_can_work(request.user, link.request) for link in document.links.select_related("request")),
         "inline_ok": document.mime_type in INLINE_TYPES,
     }
     return render(request, "documents/detail.html", context)
@@ -148,9 +157,12 @@ def document_reextract(request, pk):
 
 
 def document_download(request, pk):
-    """The file, only to people who may see a request it arrived on; inline only for PDFs and images."""
+    """The file, only to people who may see a request it arrived on (or, for a file of unsorted mail, to those
+    who may open those); inline only for PDFs and images."""
     document = get_object_or_404(Document, pk=pk)
     link = document.links.filter(request__in=RecordsRequest.objects.visible_to(request.user)).first()
+    if link is None and can_see_unsorted_files(request.user):
+        link = document.unsorted_links.first()  # a file of unsorted mail, under the name it came with
     if link is None:
         raise Http404("No document you may see.")
     inline = request.GET.get("inline") == "1" and document.mime_type in INLINE_TYPES

@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.urls import path
 
 from ..csvutil import csv_response
-from ..models import Agency, Campaign, DocumentKind, Role
+from ..models import Agency, Campaign, DocumentKind
+from ..permissions import can_see_unsorted_files
 from ..search import EXACT, MODES, QueryProblem, clause_find, search
 from ..search.links import clause_record, hit_urls
 
@@ -40,7 +41,7 @@ def search_page(request):
         data = form.cleaned_data
         mode = data["mode"] or EXACT
         try:
-            if data["unsorted"] and not request.user.has_role(Role.EDITOR):
+            if data["unsorted"] and not can_see_unsorted_files(request.user):
                 raise QueryProblem("Only editors can search unsorted mail.")
             hits = search(
                 unsorted=data["unsorted"],
@@ -61,7 +62,7 @@ def search_page(request):
         "form": form,
         "hits": hits,
         "problem": problem,
-        "is_editor": request.user.has_role(Role.EDITOR),
+        "is_editor": can_see_unsorted_files(request.user),
     }
     return render(request, "documents/search.html", context)
 
