@@ -102,3 +102,32 @@ def test_no_phrase_breaks_the_clause_finder(victor_client, ring, phrase):
     campaign, _, _ = ring
     response = victor_client.get(reverse("clause-finder"), {"campaign": campaign.pk, "phrase": phrase})
     assert response.status_code == 200
+
+
+def test_a_phrase_over_a_page_break_is_marked_on_the_page_where_it_starts(victor_client, ring):
+    _, records_request, _ = ring
+    link = document_store(
+        fileobj=io.BytesIO(b"stand-in for a two-page agreement"),
+        name="mou2.txt",
+        records_request=records_request,
+    ).links[0]
+    document_pages_replace(document=link.document, texts=["Officers shall encour-\nage", "adoption by all."])
+    Document.objects.filter(pk=link.document_id).update(extraction_status=ExtractionStatus.DONE)
+    html = victor_client.get(reverse("search"), {"q": '"encourage adoption"'}).content.decode()
+    assert (
+        f"/documents/{link.document_id}/?q=%22encourage+adoption%22&amp;mode=exact&amp;hit=1#page-1" in html
+    )
+    detail = victor_client.get(
+        reverse("document-detail", args=[link.document_id]), {"q": '"encourage adoption"', "hit": "1"}
+    ).content.decode()
+    page_1, page_2 = detail.split('id="page-1"')[1].split('id="page-2"')
+    assert "shall <mark>encour-\nage</mark>" in page_1 and "<mark>" not in page_2
+
+
+def test_a_pdf_opened_from_a_hit_is_inline_sandboxed_and_served_whole(victor_client, ring):
+    _, _, link = ring
+    response = victor_client.get(reverse("document-download", args=[link.document_id]), {"inline": "1"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'inline; filename="mou.pdf"'
+    assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert b"".join(response.streaming_content) == link.document.file.open("rb").read()

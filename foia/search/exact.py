@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 
 from django.db import connection
+from django.utils.safestring import SafeString
 
 from ..models import DocumentPage
-from .hits import SearchHit, filters_sql, folded_to_original, hits_load, snippet_around
-from .text import Query, fold_map, original_pattern, original_spans, query_matches
+from .hits import SearchHit, filters_sql, folded_to_original, hits_load, marked_html, snippet_around
+from .text import Query, fold_map, original_pattern, original_spans, query_matches, query_parse
 
 TRIGRAM_TABLE = "foia_documentpage_exact"
 BATCH = 500
@@ -114,14 +115,27 @@ def page_snippet(query: Query, page: DocumentPage, folded_start: int | None = No
         spans = _spans_near(query, page.text, max(0, folded_start - SLACK))
         if spans:
             return snippet_around(page.text, spans)
+    return snippet_around(page.text, page_spans(query, page))
+
+
+def page_spans(query: Query, page: DocumentPage) -> list[tuple[int, int]]:
+    """Where the query matches in the page's faithful text; for a phrase that runs on to the next page, the
+    part of it on this page (where the hit is reported)."""
     spans = original_spans(query, page.text)
-    if not spans:  # the phrase runs on to the next page: mark the part of it on this page
+    if not spans:
         for start, _end in query_matches(query, page.search_text, page.search_own_length):
             part = page.search_text[start : page.search_own_length].strip()
             found = list(original_pattern(part).finditer(page.text)) if part else []
             if found:
                 spans.append(found[-1].span())
-    return snippet_around(page.text, sorted(set(spans)))
+    return sorted(set(spans))
+
+
+def page_text_marked(page: DocumentPage, query_text: str) -> SafeString:
+    """The page's whole faithful text as safe HTML, every exact match of the typed query in <mark> (the
+    document page's text view, opened from a search hit)."""
+    query = query_parse(query_text)
+    return marked_html(page.text, [] if query.problem else page_spans(query, page))
 
 
 def _spans_near(query: Query, text: str, position: int) -> list[tuple[int, int]]:

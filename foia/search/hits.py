@@ -118,13 +118,17 @@ def folded_to_original(where: list[int], spans: list[tuple[int, int]]) -> list[t
 
 
 def text_marked(text: str, query_text: str) -> SafeString:
-    """A whole page's text as safe HTML with every place the (exact) query matches in <mark>."""
+    """A whole text as safe HTML with every place the (exact) query matches in <mark>."""
     from .text import original_spans, query_parse
 
     query = query_parse(query_text)
-    original = original_spans(query, text) if not query.problem else []
+    return marked_html(text, original_spans(query, text) if not query.problem else [])
+
+
+def marked_html(text: str, spans: list[tuple[int, int]]) -> SafeString:
+    """`text` as safe HTML with the spans (sorted, original indexes) in <mark>."""
     pieces, cursor = [], 0
-    for start, end in original:
+    for start, end in spans:
         if start < cursor:
             continue
         pieces += [escape(text[cursor:start]), "<mark>", escape(text[start:end]), "</mark>"]

@@ -108,13 +108,13 @@ def document_detail(request, pk):
 
 def _pages_marked(document, query: str, hit: str) -> list:
     """The first 200 pages (and the page of a search hit beyond them), the query's matches marked."""
-    from ..search.hits import text_marked
+    from ..search.exact import page_text_marked
 
     pages = list(document.pages.all()[:200])
     if hit.isdigit() and int(hit) > 200:
         pages += list(document.pages.filter(number=int(hit)))
     for page in pages:
-        page.marked = text_marked(page.text, query) if query.strip() else None
+        page.marked = page_text_marked(page, query) if query.strip() else None
     return pages
 
 
