@@ -4,7 +4,7 @@ around the words, and however long the page, an exact phrase is found where the 
 from django.db import connection
 
 from foia.search import phrase_answers, search
-from foia.search.exact import simple_words
+from foia.search.exact import pairs_tsquery, simple_words
 
 from .factories import CampaignFactory, RecordsRequestFactory
 from .test_search_exact import add_document
@@ -70,6 +70,42 @@ def test_a_page_too_long_for_the_word_index_is_searched_to_its_end(db):
     answers = phrase_answers(campaign, "shall encourage adoption")
     assert answers[long_request.agency_id].answer == "yes"
     assert answers[short_request.agency_id].answer == "no"
+
+
+def test_a_phrase_becomes_the_word_pairs_the_pair_index_looks_up():
+    assert pairs_tsquery("share ring footage") == "'ring footage' & 'share ring'"
+    assert pairs_tsquery("to be or not to be") == "'be or' & 'not to' & 'or not' & 'to be'"
+    assert pairs_tsquery("ring") == ""  # one word: the word index alone
+    long_word = "x" * 201  # longer words are not in the pair index: their pairs are left out of the query
+    assert pairs_tsquery(f"a {long_word} b c") == "'b c'"
+
+
+def test_word_pairs_narrow_but_only_adjacent_words_in_order_make_the_phrase(db):
+    records_request = RecordsRequestFactory()
+    add_document(records_request, ["Residents share ring footage with police."], "phrase.pdf")
+    # Every word pair of the phrase is here, but never the three words in a row.
+    add_document(records_request, ["We share ring cameras; ring footage stays private."], "pairs.pdf")
+    add_document(records_request, ["Footage ring share, in reverse order."], "reverse.pdf")
+    long_word = "z" * 300  # a word too long for the pair index: the page is stored and still searchable
+    add_document(records_request, [f"code {long_word} shared; share ring footage too."], "long-word.pdf")
+    add_document(records_request, ["share\nring\n\nfootage on three lines"], "lines.pdf")
+    add_document(records_request, ["The last words share ring", "footage on the next page."], "break.pdf")
+    assert filenames('"share ring footage"') == ["break.pdf", "lines.pdf", "long-word.pdf", "phrase.pdf"]
+    assert filenames(f'"code {long_word} shared"') == ["long-word.pdf"]
+    assert filenames('"ring footage"') == [
+        "break.pdf",
+        "lines.pdf",
+        "long-word.pdf",
+        "pairs.pdf",
+        "phrase.pdf",
+    ]
+    if connection.vendor == "postgresql":  # the index holds the pairs of the folded text, no positions
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT foia_word_pairs('the city''s  cameras -- and \u00e9 ring')")
+            assert (
+                cursor.fetchone()[0]
+                == "'and \u00e9' 'cameras and' 'city s' 's cameras' 'the city' '\u00e9 ring'"
+            )
 
 
 def test_a_clause_finder_hit_carries_its_document_request_and_marked_passage(db, django_assert_num_queries):

@@ -34,18 +34,37 @@ def simple_words(text: str) -> str:
     return " ".join(word for word in SIMPLE_SEPARATORS.split(text) if word)
 
 
+MAX_PAIR_WORD = 200  # longer words are not in the pair index (migration 0016)
+
+
+def pairs_tsquery(words: str) -> str:
+    """The pair index's query for a phrase's words: every "word next-word" pair ("" for a single word).
+    Words hold only letters and digits (SIMPLE_SEPARATORS), so quoting them needs no escaping."""
+    split = words.split()
+    pairs = {
+        f"'{first} {second}'"
+        for first, second in zip(split, split[1:], strict=False)
+        if len(first) <= MAX_PAIR_WORD and len(second) <= MAX_PAIR_WORD
+    }
+    return " & ".join(sorted(pairs))
+
+
 def _term_sql(term) -> tuple[str, list]:
     """The condition for one term on page p, and its parameters."""
     if connection.vendor == "postgresql":
         words = "" if term.negative else simple_words(term.text)
         if not words:  # an excluded term must be exact: a looser match would exclude too much
             return "p.search_text ~ %s", [term.postgres_pattern()]
-        # Adjacent words narrow; pages too long for the word index (NULL) get the trigram check instead.
+        # Adjacent words narrow: first the pages with every word pair of the phrase (migration 0016; a
+        # phrase of common words is rarely side by side), then the positions in the word index. Pages too
+        # long for those indexes (NULL) get the trigram check instead.
+        pairs = pairs_tsquery(words)
+        narrow = "foia_word_pairs(p.search_text) @@ %s::tsquery AND " if pairs else ""
         condition = (
-            "p.search_simple @@ phraseto_tsquery('simple', %s)"
+            f"({narrow}p.search_simple @@ phraseto_tsquery('simple', %s))"
             " OR (p.search_simple IS NULL AND p.search_text ~ %s)"
         )
-        return condition, [words, term.postgres_pattern()]
+        return condition, [*([pairs] if pairs else []), words, term.postgres_pattern()]
     clause, params = "p.search_text REGEXP %s", [term.python_pattern()]
     chunk = max(term.text.split("-"), key=len)
     if len(chunk) >= 3 and not term.negative:  # the trigram table needs three characters to narrow anything
