@@ -11,7 +11,7 @@ from foia.documents import document_store
 from foia.extraction import document_pages_replace
 from foia.models import ExtractionStatus
 from foia.search import QueryProblem, phrase_answers, search
-from foia.search.text import fold, pages_search_text, query_matches, query_parse
+from foia.search.text import fold, fold_map, pages_search_text, query_matches, query_parse
 
 from .factories import AgencyFactory, CampaignFactory, RecordsRequestFactory
 
@@ -197,3 +197,34 @@ def test_excluding_a_phrase_drops_only_pages_with_the_phrase(councils, mode):
         mode == "exact"
     ):  # (PostgreSQL's stemmed phrase counts "of the" as any two words: "council met; the city")
         assert filenames('met -"council of the city"') == ["both.pdf", "together.pdf"]
+
+
+def test_line_end_rules_join_layout_hyphens_and_keep_real_ones():
+    assert fold("encour\u00ad\nage adop\u00adtion") == "encourage adoption"  # soft hyphens: layout
+    assert fold("the COVID-\n19 rules, pages 12-\n 15") == "the covid-19 rules, pages 12-15"
+    assert fold("self\u2010driving and non\u2011emergency") == "self-driving and non-emergency"
+    assert fold("a dash -\nnot a hyphen") == "a dash - not a hyphen"
+    text = "the COVID-\n19 rules and self\u2011driving cars"
+    folded, where = fold_map(text)
+    assert folded == fold(text) and len(where) == len(folded)
+    assert text[where[folded.index("19")]] == "1"
+
+
+def test_a_word_hyphenated_over_a_page_break_follows_the_same_rules():
+    pages = pages_search_text(["about COVID-", "19 cases and encour\u00ad", "age adop\u2010", "tion"])
+    assert pages[0][0].startswith("about covid-19 cases") and pages[0][1] == len("about covid-")
+    assert pages[1][0].startswith("19 cases and encourage adop")
+    assert pages[2][0] == "age adoption"
+    query = query_parse('"covid-19 cases"')
+    assert query_matches(query, *pages[0]) and not query_matches(query, *pages[1])
+
+
+def test_hyphen_characters_and_real_hyphens_are_found_as_typed(db):
+    records_request = RecordsRequestFactory()
+    add_document(records_request, ["New COVID-\n19 rules for self\u2011driving cars."], "rules.pdf")
+    add_document(records_request, ["Encour\u00ad\nage adoption, said the memo."], "soft.pdf")
+    assert filenames('"covid-19 rules"') == ["rules.pdf"]
+    assert filenames('"self-driving cars"') == ["rules.pdf"]
+    assert filenames('"encourage adoption"') == ["soft.pdf"]
+    hit = search(query='"covid-19 rules"', sources=("document",))[0]
+    assert "<mark>COVID- 19 rules</mark>" in str(hit.snippet)

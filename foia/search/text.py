@@ -27,6 +27,8 @@ QUOTES = str.maketrans(
         "\u2033": '"',
         "\u00ab": '"',
         "\u00bb": '"',
+        "\u2010": "-",  # the Unicode hyphen and the non-breaking hyphen (word processors) are hyphens
+        "\u2011": "-",
     }
 )
 SOFT_HYPHEN = "\u00ad"
@@ -34,10 +36,15 @@ SOFT_HYPHEN = "\u00ad"
 # page and ends on the next is found on the page where it starts. Longer than any accepted query.
 TAIL_CHARS = 600
 MAX_QUERY_CHARS = 500
-# A hyphen at a line end between two letters is layout, not spelling ("encour-\nage").
-LINE_HYPHEN = r"(?<=[^\W\d_])[-\u2010\u2011][^\S\n]*\n\s*(?=[^\W\d_])"
-SPECIAL = re.compile(rf"(?P<join>{LINE_HYPHEN})|(?P<space>\s+)|(?P<drop>[\u00ad\x00]+)")
+# A hyphen (or a soft hyphen) at a line end between two letters is layout, not spelling ("encour-\nage").
+LINE_HYPHEN = r"(?<=[^\W\d_])[-\u2010\u2011\u00ad][^\S\n]*\n\s*(?=[^\W\d_])"
+# One at a line end next to a digit is spelling, only the line break is layout ("COVID-\n19", "12-\n15").
+LINE_HYPHEN_KEPT = r"(?<=[^\W_])[-\u2010\u2011][^\S\n]*\n\s*(?=[^\W_])"
+SPECIAL = re.compile(
+    rf"(?P<join>{LINE_HYPHEN})|(?P<kept>{LINE_HYPHEN_KEPT})|(?P<space>\s+)|(?P<drop>[\u00ad\x00]+)"
+)
 JOIN_RE = re.compile(LINE_HYPHEN)
+KEPT_RE = re.compile(LINE_HYPHEN_KEPT)
 
 
 def fold_map(text: str) -> tuple[str, list[int]]:
@@ -66,6 +73,10 @@ def fold_map(text: str) -> tuple[str, list[int]]:
             out.append(" ")
             where.append(match.start())
             space = True
+        elif match.lastgroup == "kept":
+            out.append("-")
+            where.append(match.start())
+            space = False
         position = match.end()
     if position < len(text):
         plain(position, len(text))
@@ -79,16 +90,17 @@ def fold_map(text: str) -> tuple[str, list[int]]:
 
 def fold(text: str) -> str:
     """The folded form of a text (see the module docstring); the same as fold_map's, without the map."""
-    text = JOIN_RE.sub("", text).replace(SOFT_HYPHEN, "").replace("\x00", "")
+    text = KEPT_RE.sub("-", JOIN_RE.sub("", text)).replace(SOFT_HYPHEN, "").replace("\x00", "")
     return " ".join(text.translate(QUOTES).lower().split())
 
 
-PAGE_END_HYPHEN = re.compile(r"[^\W\d_][-\u2010\u2011]\s*$")
+PAGE_END_HYPHEN = re.compile(r"([^\W_])([-\u2010\u2011\u00ad])\s*$")
 
 
 def pages_search_text(pages: list[str]) -> list[tuple[str, int]]:
     """For each page: the folded text to index (its own text then the start of the next page) and the
-    length of its own part. A word hyphenated across a page break is joined on the page where it starts."""
+    length of its own part. A word hyphenated across a page break is joined on the page where it starts
+    (by the line-end rules of fold: "encour-" + "age" is "encourage", "COVID-" + "19" is "covid-19")."""
     folded = [fold(text) for text in pages]
     result = []
     for number, own in enumerate(folded):
@@ -96,8 +108,10 @@ def pages_search_text(pages: list[str]) -> list[tuple[str, int]]:
         if not own:
             result.append(("", 0))
             continue
-        if following and following[0].isalpha() and PAGE_END_HYPHEN.search(pages[number]):
-            own = own[:-1]  # "encour-" + "age ..." on the next page is "encourage"
+        end = PAGE_END_HYPHEN.search(pages[number])
+        if following and end and following[0].isalnum():
+            if end.group(2) == SOFT_HYPHEN or (end.group(1).isalpha() and following[0].isalpha()):
+                own = own.removesuffix("-")  # layout: the word goes on (fold already dropped a soft hyphen)
         elif following:
             own += " "
         result.append(((own + following[:TAIL_CHARS]).rstrip(" "), len(own)))
@@ -141,7 +155,7 @@ def _pattern(text: str, start: str, end: str) -> str:
     return (start if re.match(r"\w", text) else "") + body + (end if re.search(r"\w$", text) else "")
 
 
-JOIN = r"(?:[-\u2010\u2011][^\S\n]*\n\s*|\u00ad)?"
+JOIN = r"(?:[-\u2010\u2011\u00ad][^\S\n]*\n\s*|\u00ad)?"
 ORIGINAL_CHARS = {
     " ": r"\s+",
     "'": "['\u2018\u2019\u201a\u201b\u2032`\u00b4]",
