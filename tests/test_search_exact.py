@@ -228,3 +228,11 @@ def test_hyphen_characters_and_real_hyphens_are_found_as_typed(db):
     assert filenames('"encourage adoption"') == ["soft.pdf"]
     hit = search(query='"covid-19 rules"', sources=("document",))[0]
     assert "<mark>COVID- 19 rules</mark>" in str(hit.snippet)
+
+
+def test_ligatures_of_typeset_pdfs_are_spelled_out_and_the_passage_still_marked(db):
+    add_document(RecordsRequestFactory(), ["The O\ufb03cers shall \ufb01le the\nreport."], "typeset.pdf")
+    assert fold("O\ufb03cers \ufb02ow") == "officers flow"
+    assert filenames('"officers shall file"') == ["typeset.pdf"]
+    (hit,) = search(query='"officers shall file the report"', sources=("document",))
+    assert "<mark>O\ufb03cers shall \ufb01le the report</mark>" in str(hit.snippet)

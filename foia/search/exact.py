@@ -141,6 +141,9 @@ def page_spans(query: Query, page: DocumentPage) -> list[tuple[int, int]]:
     """Where the query matches in the page's faithful text; for a phrase that runs on to the next page, the
     part of it on this page (where the hit is reported)."""
     spans = original_spans(query, page.text)
+    if not spans:  # a folding the pattern does not know (a ligature): map the folded match back
+        folded, where = fold_map(page.text)
+        spans = folded_to_original(where, query_matches(query, folded))
     if not spans:
         for start, _end in query_matches(query, page.search_text, page.search_own_length):
             part = page.search_text[start : page.search_own_length].strip()

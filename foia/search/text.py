@@ -1,8 +1,9 @@
 """Pure text rules for exact search: how page text and queries are folded, and the patterns that match them.
 
-Folding: lower case, curly quotes and apostrophes made straight, every run of whitespace one space, and a
-word hyphenated at a line end ("encour-\nage") joined again. The stored page text stays as extracted; the
-folded form is what exact search looks in. Nothing here imports Django.
+Folding: lower case, curly quotes and apostrophes made straight, Unicode hyphens plain, ligatures ("\ufb01")
+spelled out, every run of whitespace one space, and a word hyphenated at a line end ("encour-\nage") joined
+again. The stored page text stays as extracted; the folded form is what exact search looks in. Nothing here
+imports Django.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ QUOTES = str.maketrans(
         "\u00bb": '"',
         "\u2010": "-",  # the Unicode hyphen and the non-breaking hyphen (word processors) are hyphens
         "\u2011": "-",
+        # Typeset PDFs often give their ligatures as one character: "o\ufb03cers" is "officers".
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb05": "st",
+        "\ufb06": "st",
     }
 )
 SOFT_HYPHEN = "\u00ad"
