@@ -24,7 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB_NAME = "foia_bench_search"
+# A smaller run to iterate on can use its own database: FOIA_BENCH_SEARCH_DB=foia_bench_search_small.
+DB_NAME = os.environ.get("FOIA_BENCH_SEARCH_DB", "foia_bench_search")
 PG = "postgres://postgres@127.0.0.1:5432"
 RARE = ["zygomorphic", "quillwort", "nephelometer", "xenolith", "jacquard"]
 PHRASES = ['"encourage adoption"', '"neighbors portal"', '"video request"', '"talking points"']
@@ -280,9 +281,10 @@ def main() -> None:
         populate(args.documents, args.pages, args.words)
     else:
         setup_django()
-    from foia.models import Campaign
+    from foia.models import Campaign, DocumentPage
 
-    print(f"\nSearch over {args.documents * args.pages:,} pages ({args.runs} runs each, limit 50 hits):")
+    pages = DocumentPage.objects.count()  # with --reuse, what the earlier run inserted
+    print(f"\nSearch over {pages:,} pages ({args.runs} runs each, limit 50 hits):")
     print("Exact (the default: verified, unstemmed):")
     time_queries("  rare word", RARE, args.runs)
     time_queries("  common word", ["police", "records", "camera", "video", "department"], args.runs)

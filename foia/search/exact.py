@@ -34,7 +34,7 @@ def simple_words(text: str) -> str:
     return " ".join(word for word in SIMPLE_SEPARATORS.split(text) if word)
 
 
-MAX_PAIR_WORD = 200  # longer words are not in the pair index (migration 0016)
+MAX_PAIR_WORD = 200  # longer words are not in the pairs column (migration 0016)
 
 
 def pairs_tsquery(words: str) -> str:
@@ -58,13 +58,15 @@ def _term_sql(term) -> tuple[str, list]:
         # Adjacent words narrow: first the pages with every word pair of the phrase (migration 0016; a
         # phrase of common words is rarely side by side), then the positions in the word index. Pages too
         # long for those indexes (NULL) get the trigram check instead.
-        pairs = pairs_tsquery(words)
-        narrow = "foia_word_pairs(p.search_text) @@ %s::tsquery AND " if pairs else ""
         condition = (
-            f"({narrow}p.search_simple @@ phraseto_tsquery('simple', %s))"
-            " OR (p.search_simple IS NULL AND p.search_text ~ %s)"
+            "(p.search_simple @@ phraseto_tsquery('simple', %s)"
+            " OR (p.search_simple IS NULL AND p.search_text ~ %s))"
         )
-        return condition, [*([pairs] if pairs else []), words, term.postgres_pattern()]
+        params = [words, term.postgres_pattern()]
+        if pairs := pairs_tsquery(words):  # first the pages holding every word pair (migration 0016)
+            condition = f"(p.search_pairs @@ %s::tsquery OR p.search_simple IS NULL) AND {condition}"
+            params = [pairs, *params]
+        return condition, params
     clause, params = "p.search_text REGEXP %s", [term.python_pattern()]
     chunk = max(term.text.split("-"), key=len)
     if len(chunk) >= 3 and not term.negative:  # the trigram table needs three characters to narrow anything
