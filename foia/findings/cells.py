@@ -8,25 +8,17 @@ from django.utils import timezone
 
 from ..models import Campaign, CampaignQuestion, FindingCell, Pick
 from ..search.answers import NO, UNKNOWN, YES
-from ..search.rules import NEAR, Rule, mode_parse, rule_answers
+from ..search.rules import NEAR, Rule, mode_parse
+from .evidence import evidence_answers
+from .store import cells_store
 from .values import amount_near, date_near
 
 ANSWERS = (YES, NO, UNKNOWN)
+# What the machine writes (the admin shows them read-only).
 MACHINE_FIELDS = [
-    "answer",
-    "reason",
-    "document",
-    "link",
-    "filename",
-    "page",
-    "passage",
-    "amount",
-    "found_date",
-    "value_passage",
-    "needs_review",
-    "computed_at",
-]
-
+    "answer", "reason", "document", "link", "filename", "page", "passage", "amount", "found_date",
+    "value_passage", "needs_review", "computed_at",
+]  # fmt: skip
 # The same, by column (document_id, not document: comparing must not load the related rows).
 COMPARED = [
     "answer", "reason", "document_id", "link_id", "filename", "page", "passage", "amount", "found_date",
@@ -41,55 +33,57 @@ def question_rule(question: CampaignQuestion) -> Rule:
 
 def cells_compute(*, campaign: Campaign, question_ids=None, agency_ids=None) -> int:
     """Recompute the machine answers of these questions (default all) for these agencies (default all);
-    returns how many cells changed."""
+    returns how many cells changed. Cells are compared and written as plain rows (foia.findings.store)."""
     questions = CampaignQuestion.objects.filter(campaign=campaign)
     if question_ids is not None:
         questions = questions.filter(pk__in=question_ids)
     questions = list(questions)
     if not questions:
         return 0
-    answers = rule_answers(campaign, {q.pk: question_rule(q) for q in questions}, agency_ids=agency_ids)
+    answers = evidence_answers(campaign, {q.pk: question_rule(q) for q in questions}, agency_ids=agency_ids)
     existing_cells = FindingCell.objects.filter(question__in=questions)
     if agency_ids is not None:
         existing_cells = existing_cells.filter(agency_id__in=agency_ids)
-    existing = {(c.question_id, c.agency_id): c for c in existing_cells}
+    existing = {
+        (row[1], row[2]): row
+        for row in existing_cells.values_list(
+            "id", "question_id", "agency_id", *COMPARED, "human_answer", "decided_over", "needs_review"
+        ).iterator(chunk_size=5000)
+    }
     now = timezone.now()
-    new, changed = [], []
+    rows = []
     for question in questions:
         for agency_id, found in answers[question.pk].items():
+            machine = machine_values(found, question.pick)
             cell = existing.pop((question.pk, agency_id), None)
-            fresh = cell is None
-            if fresh:
-                cell = FindingCell(question=question, agency_id=agency_id)
-            before = [getattr(cell, f) for f in COMPARED]
-            _machine_set(cell, found, question.pick)
-            if cell.human_answer and cell.answer != cell.decided_over:
-                cell.needs_review = True
-            if fresh:
-                cell.computed_at = now
-                new.append(cell)
-            elif before != [getattr(cell, f) for f in COMPARED]:
-                cell.computed_at = now
-                changed.append(cell)
+            if cell is None:
+                rows.append((None, question.pk, agency_id, *machine, False, now))
+                continue
+            human_answer, decided_over, needs_review = cell[-3:]
+            flagged = needs_review or bool(human_answer and machine[0] != decided_over)
+            if machine != cell[3:-3] or flagged != needs_review:
+                rows.append((cell[0], question.pk, agency_id, *machine, flagged, now))
     with transaction.atomic():
-        FindingCell.objects.bulk_create(new, batch_size=1000)
-        FindingCell.objects.bulk_update(changed, MACHINE_FIELDS, batch_size=1000)
-        # An agency that left the campaign has no row any more.
-        stale = [c.pk for c in existing.values() if not c.human_answer]
-        FindingCell.objects.filter(pk__in=stale).delete()
-    return len(new) + len(changed)
+        cells_store(rows)
+        # An agency that left the campaign has no row any more (unless a person answered it).
+        stale = [row[0] for row in existing.values() if not row[-3]]
+        for start in range(0, len(stale), 1000):
+            FindingCell.objects.filter(pk__in=stale[start : start + 1000]).delete()
+    return len(rows)
 
 
-def _machine_set(cell: FindingCell, found, pick: str) -> None:
-    cell.answer, cell.reason = found.answer, found.reason[:300]
-    cell.document_id, cell.link_id, cell.filename = found.document_id, found.link_id, found.filename[:255]
-    cell.page, cell.passage = found.page, found.passage
-    cell.amount = cell.found_date = None
-    cell.value_passage = ""
+def machine_values(found, pick: str) -> tuple:
+    """The machine's columns (COMPARED's order) for one answer: evidence, and the amount or date."""
+    amount = found_date = None
+    value_passage = ""
     if found.answer == YES and pick == Pick.AMOUNT:
-        cell.amount, cell.value_passage = amount_near(found.raw_snippet)
+        amount, value_passage = amount_near(found.raw_snippet)
     elif found.answer == YES and pick == Pick.DATE:
-        cell.found_date, cell.value_passage = date_near(found.raw_snippet)
+        found_date, value_passage = date_near(found.raw_snippet)
+    return (
+        found.answer, found.reason[:300], found.document_id, found.link_id, found.filename[:255], found.page,
+        found.passage, amount, found_date, value_passage,
+    )  # fmt: skip
 
 
 def cell_decide(*, cell: FindingCell, answer: str, note: str, user) -> FindingCell:
