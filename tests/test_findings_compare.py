@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from foia.findings.compare import comparisons_compute, reference_set
+from foia.findings.duplicates import groups_compute
 from foia.findings.groups import groups_find, sketch
 from foia.findings.redline import redline, sentences
 from foia.models import DocumentKind, TemplateComparison
@@ -118,16 +119,23 @@ def test_choosing_a_reference_scores_every_other_document_of_its_kind(contracts,
     assert tempe.sections == "3,4" and tempe.similarity < 1
 
 
-def test_the_redline_page_and_the_variants_page(contracts, erin_client, erin):
+def test_the_redline_page_and_the_variants_page(
+    contracts, erin_client, erin, sent_tasks, django_capture_on_commit_callbacks
+):
     campaign, links = contracts
     reference = reference_set(campaign=campaign, document=links["Mesa PD"].document, user=erin)
     comparisons_compute(reference=reference)
     page = erin_client.get(reverse("findings-redline", args=[campaign.pk, links["Tempe PD"].document_id]))
     body = page.content.decode()
     assert page.status_code == 200 and "in § 3, § 4" in body and "two years" in body
-    variants = erin_client.get(reverse("findings-references", args=[campaign.pk]), {"kind": "mou"})
-    text = variants.content.decode()
-    assert "3 agencies returned this mou, in 2 variants" in text
+    url = reverse("findings-references", args=[campaign.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        first = erin_client.get(url, {"kind": "mou"}).content.decode()
+    assert "Grouping this kind's documents in the background" in first  # the page only reads
+    assert ("foia.tasks.findings.findings_groups", (campaign.pk, "mou")) in sent_tasks
+    groups_compute(campaign_id=campaign.pk, kind="mou")  # what the worker runs
+    text = erin_client.get(url, {"kind": "mou"}).content.decode()
+    assert "3 agencies returned this mou, in 2 variants" in text and "Grouped 3 documents" in text
     switched = erin_client.post(
         reverse("findings-reference-set", args=[campaign.pk, links["Tempe PD"].document_id])
     )

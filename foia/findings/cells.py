@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Campaign, CampaignQuestion, FindingCell, Pick
+from ..models import Campaign, CampaignQuestion, Document, FindingCell, Pick
 from ..search.answers import NO, UNKNOWN, YES
 from ..search.rules import NEAR, Rule, mode_parse
 from .evidence import evidence_answers
@@ -111,11 +111,22 @@ def findings_for_document(document_id: int) -> int:
         if campaign_id:
             by_campaign.setdefault(campaign_id, set()).add(agency_id)
     from .compare import comparisons_for_document
+    from .duplicates import groups_wanted
 
     changed = comparisons_for_document(document_id)
+    kind = Document.objects.filter(pk=document_id).values_list("kind", flat=True).first()
+    groups_wanted(campaign_ids=by_campaign, kinds=[kind] if kind else [], document_id=document_id)
     for campaign in Campaign.objects.filter(pk__in=by_campaign, questions__isnull=False).distinct():
         changed += cells_compute(campaign=campaign, agency_ids=sorted(by_campaign[campaign.pk]))
     return changed
+
+
+def findings_for_agencies(campaign_id: int, agency_ids: list[int]) -> int:
+    """Recompute these agencies' rows of the campaign (nothing when it has no questions or is gone)."""
+    campaign = Campaign.objects.filter(pk=campaign_id, questions__isnull=False).distinct().first()
+    if campaign is None:
+        return 0
+    return cells_compute(campaign=campaign, agency_ids=sorted(set(agency_ids)))
 
 
 def findings_for_question(question_id: int) -> int:

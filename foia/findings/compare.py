@@ -1,5 +1,5 @@
-"""Documents compared with their kind's reference (redline, similarity, sections that differ) and grouped
-into near-duplicates across the campaign's agencies."""
+"""Documents compared with their kind's reference (redline, similarity, sections that differ); the
+near-duplicate groups are foia.findings.duplicates'."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from ..models import (
     Document,
     DocumentPage,
     ExtractionStatus,
-    RequestDocument,
     TemplateComparison,
     TemplateReference,
 )
 from ..queue import task_enqueue_on_commit
-from .groups import Group, groups_find, sketch
 from .redline import Redline, redline
 
 REFERENCE_TASK = "foia.tasks.findings.findings_reference"
@@ -88,24 +86,3 @@ def comparisons_for_document(document_id: int) -> int:
         kind=document.kind, campaign__requests__documents__document_id=document_id
     ).distinct()
     return sum(comparisons_compute(reference=r, document_ids=[document_id]) for r in references)
-
-
-def campaign_groups(campaign, kind: str) -> list[tuple[Group, dict]]:
-    """Near-duplicate groups of the campaign's documents of a kind, with {document id: (document,
-    [agency, ...])} for showing who returned which variant."""
-    documents = {d.pk: d for d in campaign_documents(campaign, kind)}
-    agencies: dict[int, list] = {pk: [] for pk in documents}
-    links = documents and (
-        RequestDocument.objects.filter(document_id__in=documents, request__campaign=campaign)
-        .select_related("request__agency")
-        .order_by("request__agency__state", "request__agency__name")
-    )
-    for link in links or []:
-        agencies[link.document_id].append(link.request.agency)
-    sketches = {}
-    ids = sorted(documents)
-    for start in range(0, len(ids), 500):
-        for document_id, pages in document_texts(ids[start : start + 500]).items():
-            sketches[document_id] = sketch(" ".join(pages))
-    info = {pk: (documents[pk], agencies[pk]) for pk in documents}
-    return [(group, info) for group in groups_find(sketches)]

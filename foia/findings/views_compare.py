@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from ..models import Campaign, Document, DocumentKind, TemplateComparison, TemplateReference
 from ..permissions import can_work_campaign
-from .compare import campaign_groups, document_redline, reference_set
+from .compare import document_redline, reference_set
+from .duplicates import stored_groups
 
 
 @require_safe
@@ -24,7 +25,7 @@ def findings_references(request, pk):
     reference = (
         TemplateReference.objects.filter(campaign=campaign, kind=kind).select_related("document").first()
     )
-    groups = campaign_groups(campaign, kind)
+    stored, groups = stored_groups(campaign, kind)
     similarity = {}
     if reference:
         similarity = dict(reference.comparisons.values_list("document_id", "similarity"))
@@ -34,6 +35,7 @@ def findings_references(request, pk):
         "kinds": DocumentKind.choices,
         "reference": reference,
         "groups": [_group_view(group, info, similarity) for group, info in groups],
+        "stored": stored,
         "can_change": can_work_campaign(request.user, campaign),
     }
     return render(request, "findings/references.html", context)

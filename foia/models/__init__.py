@@ -14,7 +14,14 @@ from .document import (
     MessageAttachment,
     RequestDocument,
 )
-from .finding import CampaignQuestion, FindingCell, Pick, TemplateComparison, TemplateReference
+from .finding import (
+    CampaignQuestion,
+    DuplicateGroups,
+    FindingCell,
+    Pick,
+    TemplateComparison,
+    TemplateReference,
+)
 from .law import ClosedDay, DayType, Law, RequesterLimit
 from .reminder import Reminder, ReminderKind, ReminderState
 from .request import RecordsRequest, RequestEvent, RequestEventKind, SendMethod, Status
@@ -44,6 +51,7 @@ __all__ = [
     "DocumentKind",
     "DocumentPage",
     "ExtractionStatus",
+    "DuplicateGroups",
     "FindingCell",
     "FollowupMode",
     "ImportStatus",

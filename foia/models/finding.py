@@ -152,3 +152,28 @@ class TemplateComparison(models.Model):
     def sections_label(self) -> str:
         """e.g. "§ 4, § 7"."""
         return ", ".join(f"§ {s}" for s in self.sections.split(",") if s)
+
+
+class DuplicateGroups(models.Model):
+    """The near-duplicate groups of a campaign's documents of one kind, as the worker last computed them
+    (foia.findings.duplicates); the groups page reads this row."""
+
+    campaign = models.ForeignKey("foia.Campaign", on_delete=models.CASCADE, related_name="duplicate_groups")
+    kind = models.CharField(max_length=16, choices=DocumentKind.choices)
+    # [[[document id, ...] for each variant, its leader first] for each group], largest group first.
+    groups = models.JSONField(default=list, blank=True)
+    documents = models.PositiveIntegerField(default=0)
+    # A change asked for a recomputation at wanted_at; the stored groups are those of the computation
+    # that started at computed_at. Stale while wanted_at > computed_at (or never computed).
+    wanted_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "kind"], name="duplicate_groups_once")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.kind}: {len(self.groups)} groups"
+
+    @property
+    def stale(self) -> bool:
+        return self.computed_at is None or (self.wanted_at is not None and self.wanted_at > self.computed_at)

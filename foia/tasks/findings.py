@@ -47,3 +47,30 @@ def findings_reference(self, reference_id: int) -> int:
         return comparisons_compute(reference=reference)
     except OperationalError as exc:
         raise self.retry(exc=exc, countdown=10) from exc
+
+
+@shared_task(name="foia.tasks.findings.findings_agencies", bind=True, max_retries=3, soft_time_limit=300)
+def findings_agencies(self, campaign_id: int, agency_ids: list[int]) -> int:
+    """Agencies joined or left the campaign, or a document was unlinked or moved: recompute their rows."""
+    from django.db import OperationalError
+
+    from foia.findings.cells import findings_for_agencies
+
+    try:
+        return findings_for_agencies(campaign_id, agency_ids)
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=10) from exc
+
+
+@shared_task(name="foia.tasks.findings.findings_groups", bind=True, max_retries=3, soft_time_limit=1800)
+def findings_groups(self, campaign_id: int, kind: str) -> int:
+    """Documents of a kind changed: regroup the campaign's near-duplicates of that kind (if still stale)."""
+    from django.db import OperationalError
+
+    from foia.findings.duplicates import groups_compute
+
+    try:
+        row = groups_compute(campaign_id=campaign_id, kind=kind)
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=10) from exc
+    return len(row.groups) if row else 0
