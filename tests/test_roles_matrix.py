@@ -283,7 +283,7 @@ READ_ONLY = {
     "request-detail", "letter-pdf", "letter-preview", "campaign-detail", "campaign-progress", "campaign-zip",
     "campaign-merged", "campaign-checklist", "campaign-dashboard", "campaign-export-csv",
     "campaign-export-json", "campaign-documents-zip", "api-request-detail", "api-campaign-detail",
-    "findings-matrix", "findings-references", "findings-redline",
+    "findings-matrix", "findings-amounts", "findings-references", "findings-redline",
     "appeal-detail", "appeal-pdf",
 }  # fmt: skip
 

@@ -63,15 +63,14 @@ def groups_compute(*, campaign_id: int, kind: str, force: bool = False) -> Dupli
     return row
 
 
-def stored_groups(campaign, kind: str) -> tuple[DuplicateGroups, list[tuple[Group, dict]]]:
-    """The stored row (created, and its computation queued, on the first look) and its groups with
+def stored_groups(campaign, kind: str) -> tuple[DuplicateGroups | None, list[tuple[Group, dict]]]:
+    """The stored row (None on the first look: its computation is queued) and its groups with
     {document id: (document, [agency, ...])} for showing who returned which variant. A read: the page
     never groups anything itself."""
-    row, created = DuplicateGroups.objects.get_or_create(
-        campaign=campaign, kind=kind, defaults={"wanted_at": timezone.now()}
-    )
-    if created:  # the first look: the worker groups them from now on
+    row = DuplicateGroups.objects.filter(campaign=campaign, kind=kind).first()
+    if row is None:  # the first look: the worker groups them (and keeps them current from now on)
         task_enqueue_on_commit(GROUPS_TASK, campaign.pk, kind)
+        return None, []
     if row.computed_at is None:
         return row, []
     groups = [Group(variants[0][0], variants) for variants in row.groups]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q
 
-from ..models import CampaignQuestion, FindingCell
+from ..models import CampaignQuestion, FindingCell, Pick
+from ..search.answers import YES
 
 COLUMNS = [
     "agency",
@@ -68,11 +70,35 @@ def matrix_records(campaign, *, extra: bool = False) -> list[dict]:
     return [cell_record(cell, extra=extra) for cell in matrix_cells(campaign).iterator(chunk_size=2000)]
 
 
-def amount_totals(campaign) -> list[tuple[CampaignQuestion, Decimal, int]]:
-    """(question, sum, agencies) for each question that picks up amounts."""
-    out = []
-    for question in CampaignQuestion.objects.filter(campaign=campaign, pick="amount"):
-        cells = FindingCell.objects.filter(question=question, amount__isnull=False)
-        total = cells.aggregate(total=Sum("amount"))["total"] or Decimal(0)
-        out.append((question, total, cells.count()))
-    return out
+@dataclass
+class AmountTotal:
+    """One question's amounts: their sum, how many agencies, and each agency's cell (largest first)."""
+
+    question: CampaignQuestion
+    total: Decimal
+    cells: list[FindingCell]
+
+    @property
+    def count(self) -> int:
+        return len(self.cells)
+
+
+def amount_totals(campaign) -> list[AmountTotal]:
+    """For each question that picks up an amount: the amounts of the agencies whose answer stands at Yes
+    (the machine's, unless a person answered otherwise), summed, each cell with its passage. Two queries."""
+    questions = list(CampaignQuestion.objects.filter(campaign=campaign, pick=Pick.AMOUNT))
+    if not questions:
+        return []
+    cells = (
+        FindingCell.objects.filter(question__in=questions, answer=YES, amount__isnull=False)
+        .filter(Q(human_answer="") | Q(human_answer=YES))
+        .select_related("agency")
+        .order_by("-amount", "agency__state", "agency__name")
+    )
+    by_question: dict[int, list[FindingCell]] = {q.pk: [] for q in questions}
+    for cell in cells:
+        by_question[cell.question_id].append(cell)
+    return [
+        AmountTotal(q, sum((c.amount for c in by_question[q.pk]), Decimal(0)), by_question[q.pk])
+        for q in questions
+    ]

@@ -61,7 +61,9 @@ def _matrix(campaign, request):
 
         def value(agency):
             cell = by_agency[agency.pk].get(question_id)
-            return (cell.amount if cell and cell.amount is not None else None) or (cell and cell.found_date)
+            if cell is None:
+                return None
+            return cell.amount if cell.amount is not None else cell.found_date  # a $0 amount still sorts
 
         with_value = [a for a in order if value(a) is not None]
         without = [a for a in order if value(a) is None]
@@ -85,6 +87,15 @@ def _template_differences(campaign) -> dict[int, list]:
     for agency_id, document_id in links.values_list("request__agency_id", "document_id"):
         out.setdefault(agency_id, []).extend(by_document[document_id])
     return out
+
+
+@require_safe
+def findings_amounts(request, pk):
+    """The campaign page's amounts section (fetched by the page once it has loaded, so the page itself
+    runs no extra query): per amount question, the sum, how many agencies, each with its passage."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    context = {"campaign": campaign, "totals": amount_totals(campaign)}
+    return render(request, "findings/_amounts.html", context)
 
 
 @require_safe
@@ -219,6 +230,7 @@ def findings_cell(request, pk, cell_pk):
 urlpatterns = [
     *views_compare.urlpatterns,
     path("<int:pk>/findings/", findings_matrix, name="findings-matrix"),
+    path("<int:pk>/findings/amounts/", findings_amounts, name="findings-amounts"),
     path("<int:pk>/findings/questions/", findings_questions, name="findings-questions"),
     path(
         "<int:pk>/findings/questions/<int:question_pk>/delete/",
