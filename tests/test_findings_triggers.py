@@ -95,15 +95,20 @@ def test_moving_a_document_to_another_request_queues_both_agencies(
 
 
 def test_deleting_a_request_queues_its_agency_and_a_departed_agencys_row_goes(
-    two, sent_tasks, django_capture_on_commit_callbacks
+    two, sent_tasks, django_capture_on_commit_callbacks, alice
 ):
     campaign, _mesa, tempe, _link = two
+    answered = FindingCell.objects.get(agency_id=tempe.agency_id, question__slug="approve")
+    cell_decide(cell=answered, answer="no", note="read it", user=alice)
     with django_capture_on_commit_callbacks(execute=True):
         RequestDocument.objects.filter(request=tempe).delete()
         tempe.delete()
     assert (campaign.pk, [tempe.agency_id]) in agencies_queued(sent_tasks)
     findings_for_agencies(campaign.pk, [tempe.agency_id])
-    assert not FindingCell.objects.filter(agency_id=tempe.agency_id).exists()
+    # The machine's cells go; the one a person answered stays, flagged for review.
+    assert list(FindingCell.objects.filter(agency_id=tempe.agency_id)) == [answered]
+    answered.refresh_from_db()
+    assert (answered.human_answer, answered.needs_review) == ("no", True)
 
 
 def test_groups_are_stored_and_recomputed_only_when_documents_of_their_kind_change(

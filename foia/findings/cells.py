@@ -65,11 +65,14 @@ def cells_compute(*, campaign: Campaign, question_ids=None, agency_ids=None) -> 
                 rows.append((cell[0], question.pk, agency_id, *machine, flagged, now))
     with transaction.atomic():
         cells_store(rows)
-        # An agency that left the campaign has no row any more (unless a person answered it).
+        # An agency that left the campaign has no row any more; one a person answered stays, for review.
         stale = [row[0] for row in existing.values() if not row[-3]]
+        kept = [row[0] for row in existing.values() if row[-3] and not row[-1]]
         for start in range(0, len(stale), 1000):
             FindingCell.objects.filter(pk__in=stale[start : start + 1000]).delete()
-    return len(rows)
+        for start in range(0, len(kept), 1000):
+            FindingCell.objects.filter(pk__in=kept[start : start + 1000]).update(needs_review=True)
+    return len(rows) + len(kept)
 
 
 def machine_values(found, pick: str) -> tuple:
