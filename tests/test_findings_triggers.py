@@ -2,7 +2,10 @@
 campaign, requests made or deleted, a document unlinked or moved; and the stored near-duplicate groups,
 recomputed by the worker when documents of their kind change. Each queues only the affected rows."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from foia.campaigns import campaign_add_agencies
 from foia.findings.cells import cell_decide, cells_compute, findings_for_agencies, findings_for_document
@@ -142,6 +145,24 @@ def test_groups_are_stored_and_recomputed_only_when_documents_of_their_kind_chan
     assert (GROUPS, (campaign.pk, "mou")) in sent_tasks
     _row, shown = stored_groups(campaign, DocumentKind.MOU)
     assert copy.document_id not in [key for group, _info in shown for key in group.members]
+
+
+def test_a_groups_task_lost_for_ten_minutes_is_queued_again_when_the_page_is_read(
+    two, sent_tasks, django_capture_on_commit_callbacks
+):
+    campaign = two[0]
+    groups_compute(campaign_id=campaign.pk, kind="mou")
+    long_ago = timezone.now() - datetime.timedelta(minutes=30)
+    DuplicateGroups.objects.update(
+        computed_at=long_ago, wanted_at=timezone.now() - datetime.timedelta(minutes=5)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        row, _shown = stored_groups(campaign, DocumentKind.MOU)
+    assert row.stale and not sent_tasks  # its task may still be on its way
+    DuplicateGroups.objects.update(wanted_at=timezone.now() - datetime.timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        stored_groups(campaign, DocumentKind.MOU)
+    assert sent_tasks == [(GROUPS, (campaign.pk, "mou"))]
 
 
 def test_groups_of_a_kind_nobody_looked_at_are_not_computed(

@@ -7,6 +7,8 @@ queued for changes it already saw find the row fresh and do nothing."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils import timezone
 
 from ..models import Campaign, DuplicateGroups, RequestDocument
@@ -16,6 +18,8 @@ from .groups import Group, groups_find, sketch
 
 GROUPS_TASK = "foia.tasks.findings.findings_groups"
 CHUNK = 500
+# A stale row whose task has not run this long after the change is queued again when the page is read.
+REQUEUE_AFTER = datetime.timedelta(minutes=10)
 
 
 def groups_wanted(*, campaign_ids, kinds=(), document_id: int | None = None) -> int:
@@ -71,6 +75,8 @@ def stored_groups(campaign, kind: str) -> tuple[DuplicateGroups | None, list[tup
     if row is None:  # the first look: the worker groups them (and keeps them current from now on)
         task_enqueue_on_commit(GROUPS_TASK, campaign.pk, kind)
         return None, []
+    if row.stale and (row.wanted_at or row.computed_at or timezone.now()) < timezone.now() - REQUEUE_AFTER:
+        task_enqueue_on_commit(GROUPS_TASK, campaign.pk, kind)  # its task was lost (broker down): again
     if row.computed_at is None:
         return row, []
     groups = [Group(variants[0][0], variants) for variants in row.groups]
