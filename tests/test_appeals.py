@@ -328,3 +328,18 @@ def test_the_lifecycle_lets_an_open_request_be_appealed_only_past_its_statutory_
     assert (
         request_transition(records_request=late, to_status=Status.APPEALED, today=TODAY).status == "appealed"
     )
+
+
+def test_a_state_body_with_a_public_email_gets_the_appeal_addressed_to_it(db, alice):
+    appeal = appeal_draft(records_request=_request(), actor=alice, today=TODAY)  # Pennsylvania
+    assert appeal.to_address == "openrecords@pa.gov"
+    assert "Commonwealth Keystone Building" in appeal.letter.split("Re:")[0]  # the body's address on top
+
+
+def test_a_state_body_whose_email_is_unknown_is_filed_by_mail_or_portal(db, alice):
+    rr = _request(state="IL")
+    appeal = appeal_mark_reviewed(appeal=appeal_draft(records_request=rr, today=TODAY), actor=alice)
+    assert appeal.to_address == ""
+    assert "500 S. Second Street, Springfield, IL" in appeal.letter
+    with pytest.raises(AppealError, match="no email address for Attorney General's Public Access Counselor"):
+        appeal_queue_email(appeal=appeal)

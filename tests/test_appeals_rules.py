@@ -152,6 +152,34 @@ def test_every_problem_in_the_file_is_reported_with_its_line_and_column():
     assert "line 4, column jurisdiction: PA appears twice" in message
 
 
+def test_state_bodies_contacts_are_given_or_marked_unknown_and_checked():
+    rules = shipped_appeal_rules()
+    for rule in rules.values():
+        for column in ("body_email", "body_address", "body_portal"):
+            value = getattr(rule, column)
+            assert value if rule.route == "state_body" else not value, (rule.jurisdiction, column)
+    pa = rules["PA"]
+    assert pa.contact("body_email") == "openrecords@pa.gov"
+    assert pa.contact("body_portal").startswith("https://www.openrecords.pa.gov/")
+    assert "Harrisburg, PA" in pa.contact("body_address")
+    assert rules["CT"].contact("body_email") == "foi@ct.gov"
+    assert "Springfield, IL" in rules["IL"].contact("body_address")
+    assert rules["IL"].body_email == "unknown" and rules["IL"].contact("body_email") == ""
+    header = ",".join([*COLUMNS, "body_email", "body_address", "body_portal"])
+    row = "PA,state_body,Office,Online,15,business,yes,no,30,calendar,,,65 P.S.,K,S,2026-11-30,high"
+    agency = "MI,agency,Head,Letter,,,no-limit,no,10,business,,,MCL,K,S,2026-11-30,high"
+    text = "\n".join(
+        [header, row + ",oor at pa,unknown,http://x", row.replace("PA", "NJ") + ",,,", agency + ",a@b.org,,"]
+    )
+    with pytest.raises(AppealRuleError) as error:
+        appeal_rows_parse(text + "\n")
+    message = str(error.value)
+    assert "line 2, column body_email: 'oor at pa' is not an email address" in message
+    assert "line 2, column body_portal: 'http://x' is not an https:// address" in message
+    assert "line 3, column body_address: give it, or write unknown" in message
+    assert "line 4, column body_email: only a state body's row has contacts (route agency)" in message
+
+
 def test_a_missing_column_is_named():
     with pytest.raises(AppealRuleError, match="line 1: missing column"):
         appeal_rows_parse("jurisdiction,route\nPA,agency\n")

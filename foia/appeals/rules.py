@@ -47,6 +47,10 @@ COLUMNS = [
     "verified_on",
     "confidence",
 ]
+# The state body's own contacts, where a public source gives them; "unknown" where none was found. Optional
+# columns (empty on agency and court-only rows: the appeal goes to the agency's own address, or to court).
+CONTACT_COLUMNS = ["body_email", "body_address", "body_portal"]
+UNKNOWN = "unknown"
 # What the first line of `appeal_deadline` says when there is no date.
 NO_APPEAL, NO_LIMIT = "none", "no-limit"
 
@@ -76,6 +80,9 @@ class AppealRule:
     source: str
     verified_on: datetime.date
     confidence: str
+    body_email: str = ""
+    body_address: str = ""
+    body_portal: str = ""
 
     @property
     def court_only(self) -> bool:
@@ -84,6 +91,15 @@ class AppealRule:
     @property
     def has_limit(self) -> bool:
         return not self.court_only and self.appeal_days is not None
+
+    def contact(self, column: str) -> str:
+        """A body contact ("" when unknown or not applicable)."""
+        value = getattr(self, column)
+        return "" if value == UNKNOWN else value
+
+    @property
+    def contact_portal(self) -> str:
+        return self.contact("body_portal")
 
     def window_text(self) -> str:
         """The requester's deadline in words: "15 business days", "12 months", "no deadline"."""
@@ -170,6 +186,8 @@ def _check(
     for column in ("body", "citation", "source"):
         if not row[column].strip():
             problems.append(f"{where(column)}: required (every rule is cited)")
+    if all(column in row for column in CONTACT_COLUMNS):  # optional columns: checked when present
+        _check_contacts(row, route, where, problems)
     try:
         verified = datetime.date.fromisoformat(row["verified_on"].strip())
     except ValueError:
@@ -195,7 +213,26 @@ def _check(
         source=row["source"].strip(),
         verified_on=verified,
         confidence=row["confidence"].strip(),
+        **{column: row.get(column, "").strip() for column in CONTACT_COLUMNS},
     )
+
+
+def _check_contacts(row: dict[str, str], route: str, where, problems: list[str]) -> None:
+    """A state body's row says each contact or "unknown"; agency and court rows leave them empty."""
+    for column in CONTACT_COLUMNS:
+        value = row.get(column, "").strip()
+        if route != STATE_BODY:
+            if value:
+                problems.append(f"{where(column)}: only a state body's row has contacts (route {route})")
+            continue
+        if not value:
+            problems.append(f"{where(column)}: give it, or write {UNKNOWN} when no public source has it")
+        elif value == UNKNOWN:
+            continue
+        elif column == "body_email" and (" " in value or value.count("@") != 1 or "." not in value):
+            problems.append(f"{where(column)}: {value!r} is not an email address")
+        elif column == "body_portal" and not value.startswith("https://"):
+            problems.append(f"{where(column)}: {value!r} is not an https:// address")
 
 
 def appeal_rows_parse(text: str, name: str = "appeals.csv") -> dict[str, AppealRule]:

@@ -22,7 +22,7 @@ from ..lifecycle_rules import LifecycleError
 from ..models import Law, RecordsRequest, RequestEvent, RequestEventKind, Status
 from ..statuses import OPEN_STATUSES
 from .models import Appeal, AppealBasis, AppealKind, AppealStatus
-from .rules import AGENCY, AppealRule, appeal_window, shipped_appeal_rules
+from .rules import AGENCY, STATE_BODY, AppealRule, appeal_window, shipped_appeal_rules
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "letters"
 APPEAL_TEMPLATE = "appeal.txt"
@@ -125,6 +125,7 @@ def appeal_context(appeal: Appeal, *, today: datetime.date) -> dict:
         today=today,
     )
     exemptions = appeal.exemption_list
+    rule = appeal_rule_for(rr)
     context.update(
         {
             "appeal": {
@@ -140,7 +141,9 @@ def appeal_context(appeal: Appeal, *, today: datetime.date) -> dict:
                 "window_closes_on": appeal.window_closes_on,
                 "late": appeal.is_late,
                 "needs_exemptions": appeal.basis == AppealBasis.REJECTED and not exemptions,
-                "contents": appeal_rule_for(rr).contents,
+                "contents": rule.contents,
+                "body_address": rule.contact("body_address") if rule.route == STATE_BODY else "",
+                "body_portal": rule.contact("body_portal") if rule.route == STATE_BODY else "",
                 "sent_on": _requested_on(rr),
                 "received_on": rr.received_on,
                 "due_on": rr.due_on,
@@ -208,7 +211,8 @@ def appeal_draft(
         exemptions="\n".join(
             part.strip() for part in rr.exemptions_cited.replace(";", "\n").splitlines() if part.strip()
         ),
-        to_address=rr.agency.email if rule.route == AGENCY or rule.court_only else "",
+        # The agency's email for an appeal to its head (or a demand); the state body's where a source has it.
+        to_address=rr.agency.email if rule.route == AGENCY or rule.court_only else rule.contact("body_email"),
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     appeal.subject, appeal.letter = appeal_compose(appeal, today=today)
