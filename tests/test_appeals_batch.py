@@ -236,3 +236,33 @@ def test_dashboard_export_and_api_show_the_appeals(db, alice_client, alice, vict
     assert victor_client.post("/api/appeals/", {}, content_type="application/json").status_code == 403
     client = type(victor_client)()
     assert client.get("/api/appeals/").status_code in (401, 403)
+
+
+def test_a_batch_flags_late_drafts_and_gives_court_only_states_a_demand_letter(db, alice_client, alice):
+    campaign, rows = _world(alice)
+    LawFactory(jurisdiction="CA", law_name="California Public Records Act", citation="Gov. Code § 7920.000")
+    long_ago = timezone.localdate() - datetime.timedelta(days=120)
+    late = RecordsRequestFactory(
+        campaign=campaign, agency=AgencyFactory(state="PA", email="late@pa.example"), owner=alice,
+        status=Status.SENT, sent_at=timezone.now() - datetime.timedelta(days=140), due_on=long_ago,
+    )  # fmt: skip
+    court = RecordsRequestFactory(
+        campaign=campaign, agency=AgencyFactory(state="CA", email="pra@ca.example"), owner=alice,
+        status=Status.REJECTED, exemptions_cited="Gov. Code § 7923.600",
+    )  # fmt: skip
+    selection = campaign.requests.filter(pk__in=[late.pk, court.pk])
+    preview = bulk_preview(action=get_action("appeal_draft"), requests=selection, user=alice, params={})
+    assert sorted(preview.eligible) == sorted([late.pk, court.pk])
+    run = bulk_start(action=get_action("appeal_draft"), requests=selection, user=alice, params={})
+    assert (run.done, run.skipped) == (2, 0)
+    late_appeal = Appeal.objects.get(request=late)
+    assert late_appeal.is_late and late_appeal.window_closes_on < timezone.localdate()
+    assert Appeal.objects.get(request=court).kind == "demand"
+    page = alice_client.get(reverse("appeal-run", args=[run.pk])).content.decode()
+    assert f"late: closed {late_appeal.window_closes_on.isoformat()}" in page
+    assert "demand letter: court only" in page
+    # The campaign page and the overdue page offer the same action.
+    campaign_page = alice_client.get(reverse("campaign-detail", args=[campaign.pk])).content.decode()
+    assert f"{URL}?campaign={campaign.pk}&amp;action=appeal_draft" in campaign_page
+    overdue_page = alice_client.get(reverse("request-overdue")).content.decode()
+    assert "action=appeal_draft" in overdue_page
