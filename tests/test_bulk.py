@@ -341,3 +341,14 @@ def test_the_bulk_door_refuses_the_lifecycles_bad_changes_with_its_words(
     page = erin_client.post(url, {**change, "apply": "1"})
     assert page.context["form"].errors[field] == [message]
     assert _statuses(campaign) == [before] * 2 and not BulkRun.objects.exists()
+
+
+def test_the_appeal_actions_are_offered_with_the_others(campaign, erin_client):
+    _requests(campaign, Status.REJECTED, 2, exemptions_cited="MCL 15.243(1)(b)")
+    page = erin_client.get(f"{URL}?campaign={campaign.pk}").content.decode()
+    for label in ("Withdraw", "Draft appeals", "Send reviewed appeals"):
+        assert label in page
+    form = erin_client.get(f"{URL}?campaign={campaign.pk}&action=appeal_draft").content.decode()
+    assert 'name="basis"' in form and 'name="exemption"' in form
+    preview = erin_client.post(f"{URL}?campaign={campaign.pk}&action=appeal_draft", {"preview": "1"})
+    assert preview.context["preview"].message == "2 requests will be drafted"
