@@ -4,7 +4,7 @@ FROM python:3.11-slim-bookworm
 # WeasyPrint needs Pango; DejaVu fonts so letters render the same everywhere. OCR (make ocr): Tesseract
 # with English, and Ghostscript.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core \
        tesseract-ocr tesseract-ocr-eng ghostscript \
     && rm -rf /var/lib/apt/lists/*
 

@@ -110,12 +110,13 @@ def test_agencies_join_by_ticking_or_by_adding_all_matching(alice_client, campai
     assert page.context["n_matching"] == 3
 
 
-def test_generate_all_letters_creates_drafts_and_queues_one_task_per_letter(
+def test_generate_all_letters_creates_drafts_and_queues_every_letter_once_in_chunks(
     alice_client, campaign, django_capture_on_commit_callbacks, sent_tasks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(reverse("campaign-generate", args=[campaign.pk]))
-    sent = [args[0] for name, args in sent_tasks if name == "foia.tasks.letters.generate_letter"]
+    chunks = [args[0] for name, args in sent_tasks if name == "foia.tasks.letters.generate_letters"]
+    sent = [pk for chunk in chunks for pk in chunk]
 
     assert response.status_code == 302
     assert campaign.requests.count() == 2

@@ -189,6 +189,30 @@ def test_letter_pdfs_are_generated_once_and_a_duplicate_task_does_nothing(campai
     }
 
 
+def test_a_chunk_task_renders_its_letters_and_hands_the_rest_on_past_its_deadline(
+    campaign, sent_tasks, monkeypatch
+):
+    from foia.tasks import letters as letter_tasks
+
+    campaigns.campaign_generate_requests(campaign=campaign)
+    ids = campaigns.campaign_queue_letters(campaign=campaign, enqueue=False)
+    clock = iter([0.0, 1.0, 10_000.0])  # the task starts; the first letter starts in time, the second is late
+    monkeypatch.setattr(letter_tasks.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(campaigns.time, "monotonic", lambda: next(clock))
+
+    handed_on = letter_tasks.generate_letters(ids)
+
+    states = dict(RecordsRequest.objects.values_list("pk", "letter_state"))
+    assert handed_on == 2 and states[ids[0]] == LetterState.READY
+    assert [states[pk] for pk in ids[1:]] == [
+        LetterState.QUEUED
+    ] * 2  # still queued: the reclaim scan's backstop
+    assert sent_tasks == [(campaigns.GENERATE_CHUNK_TASK, (ids[1:],))]
+    monkeypatch.undo()
+    assert letter_tasks.generate_letters(ids[1:]) == 0  # the new chunk renders the rest
+    assert set(RecordsRequest.objects.values_list("letter_state", flat=True)) == {LetterState.READY}
+
+
 def test_one_failed_letter_records_its_error_and_the_others_still_render(campaign, monkeypatch):
     campaigns.campaign_generate_requests(campaign=campaign)
     ids = campaigns.campaign_queue_letters(campaign=campaign)

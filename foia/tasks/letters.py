@@ -1,13 +1,22 @@
-"""Celery tasks for letters: one small task per PDF, one per email; a beat scan releases staggered emails."""
+"""Celery tasks for letters: PDFs in chunks of a few letters (one for a retry), one task per email; a beat scan
+releases staggered emails."""
 
 import logging
+import time
 
 from celery import shared_task
 from celery.signals import worker_init
 from django.utils import timezone
 
-from foia.campaigns import LETTER_PDF_HARD_LIMIT, LETTER_PDF_SOFT_LIMIT, letter_generate
+from foia.campaigns import (
+    GENERATE_CHUNK_TASK,
+    LETTER_PDF_HARD_LIMIT,
+    LETTER_PDF_SOFT_LIMIT,
+    letter_generate,
+    letters_generate,
+)
 from foia.outbound import SEND_MAX_RETRIES, outbound_enqueue, outbound_recover_stale
+from foia.queue import task_enqueue
 from foia.sending import sends_release_due, sends_repair_unmarked
 
 from .outbound import send_with_retries
@@ -23,6 +32,24 @@ logger = logging.getLogger(__name__)
 def generate_letter(request_id: int) -> str:
     """Render and store one letter's PDF; a redelivered task finds it claimed or done and does nothing."""
     return letter_generate(records_request_id=request_id)
+
+
+@shared_task(
+    name=GENERATE_CHUNK_TASK,
+    soft_time_limit=LETTER_PDF_SOFT_LIMIT,
+    time_limit=LETTER_PDF_HARD_LIMIT,
+)
+def generate_letters(request_ids: list[int]) -> int:
+    """Render a chunk of letters; past a quarter of the time limit the rest go back to the queue as a new
+    chunk, so every letter started has most of the limit to itself. Returns how many were handed on."""
+    rest = letters_generate(
+        records_request_ids=request_ids, deadline=time.monotonic() + LETTER_PDF_SOFT_LIMIT / 4
+    )
+    if rest:
+        task_enqueue(
+            GENERATE_CHUNK_TASK, rest
+        )  # still queued in the database: the reclaim scan is the backstop
+    return len(rest)
 
 
 @shared_task(bind=True, name="foia.tasks.letters.send_email", max_retries=SEND_MAX_RETRIES)
