@@ -128,7 +128,13 @@ def campaign_export_json(request, pk):
     """The same dataset as JSON: {"campaign": {...}, "generated_at": ..., "rows": [...]}."""
     campaign = _campaign(pk)
     payload = {
-        "campaign": {"id": campaign.pk, "title": campaign.title, "slug": campaign.slug},
+        # The demo campaign's sends, answers and documents are simulated.
+        "campaign": {
+            "id": campaign.pk,
+            "title": campaign.title,
+            "slug": campaign.slug,
+            "simulated": campaign.is_demo,
+        },
         "generated_at": timezone.now(),
         "columns": EXPORT_COLUMNS,
         "rows": export_rows(campaign=campaign, today=timezone.localdate()),

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -13,12 +14,48 @@ from foia.models import Agency, Campaign, Communication, FollowupMode, RecordsRe
 from foia.reminders import followup_compose, reminders_scan
 
 
+@pytest.fixture(scope="module")
+def _demo_once(django_db_setup, django_db_blocker):
+    """The demo loaded once for the module (it takes over ten seconds), as TestCase.setUpTestData does: inside
+    a transaction rolled back after the module's last test. Each test runs in a savepoint within it (the `db`
+    fixture), so what one test changes never reaches the next."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            call_command("load_laws")
+            call_command("load_demo")
+            call_command("demo_activity")
+            pk = Campaign.objects.get(slug="ring-partnerships").pk
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield pk
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+        assert not Campaign.objects.filter(pk=pk).exists()  # nothing of the demo outlives the module
+
+
 @pytest.fixture
-def demo(db):
+def demo(_demo_once, db):
+    return Campaign.objects.get(pk=_demo_once)
+
+
+# First in the module, before `demo` loads its copy: demo_activity only runs on a demo with nothing sent.
+def test_real_agencies_keep_their_real_contact_in_the_demo(db):
+    assert not Campaign.objects.filter(slug="ring-partnerships").exists()
     call_command("load_laws")
     call_command("load_demo")
+    real = Agency.objects.get(name="Montgomery Police Department", state="AL")
+    real.email, real.is_demo = "records@montgomeryal.gov", False  # as a real import or an edit leaves it
+    real.save()
+
     call_command("demo_activity")
-    return Campaign.objects.get(slug="ring-partnerships")
+
+    real.refresh_from_db()
+    assert real.email == "records@montgomeryal.gov" and not real.is_demo
 
 
 def test_the_demo_is_the_407_agencies_on_rings_map_with_follow_ups_off(demo):
@@ -104,14 +141,50 @@ def test_the_demo_credits_the_atlas_of_surveillance(erin_client):
     assert reverse("about") in home
 
 
-def test_real_agencies_keep_their_real_contact_in_the_demo(db):
-    call_command("load_laws")
-    call_command("load_demo")
-    real = Agency.objects.get(name="Montgomery Police Department", state="AL")
-    real.email, real.is_demo = "records@montgomeryal.gov", False  # as a real import or an edit leaves it
-    real.save()
+SIMULATED_BADGE = 'title="Demo campaign: this activity is simulated">simulated</span>'
 
-    call_command("demo_activity")
 
-    real.refresh_from_db()
-    assert real.email == "records@montgomeryal.gov" and not real.is_demo
+def test_every_list_and_page_showing_demo_activity_labels_it_simulated(demo, erin_client):
+    from foia.models import RequestDocument
+
+    link = RequestDocument.objects.filter(request__campaign=demo).select_related("request").first()
+    email = Communication.objects.filter(request__campaign=demo).first()
+    overdue = RecordsRequest.objects.filter(campaign=demo).overdue(timezone.localdate())
+    assert link and email and overdue.exists()  # the demo has documents, messages and overdue requests
+    pages = {
+        "request list": reverse("request-list"),
+        "overdue list": reverse("request-overdue"),
+        "document list": reverse("document-list"),
+        "request page (header, documents, messages, timeline)": reverse(
+            "request-detail", args=[link.request_id]
+        ),
+        "document page": reverse("document-detail", args=[link.document_id]),
+        "message page": reverse("communication-detail", args=[email.pk]),
+    }
+    for where, url in pages.items():
+        page = erin_client.get(url).content.decode()
+        assert SIMULATED_BADGE in page, where
+    request_page = erin_client.get(
+        pages["request page (header, documents, messages, timeline)"]
+    ).content.decode()
+    assert request_page.count(SIMULATED_BADGE) >= 4  # header, each document, each message, timeline
+    export = erin_client.get(reverse("campaign-export-json", args=[demo.pk])).json()
+    assert export["campaign"]["simulated"] is True
+
+
+def test_a_real_campaigns_activity_carries_no_simulated_badge(demo, erin_client):
+    from .factories import CampaignFactory, RecordsRequestFactory
+
+    real = RecordsRequestFactory(campaign=CampaignFactory(slug="real-one", tracking_prefix="REAL"))
+
+    row = erin_client.get(reverse("request-list"), {"campaign": real.campaign_id}).content.decode()
+    page = erin_client.get(reverse("request-detail", args=[real.pk])).content.decode()
+
+    assert real.tracking_number in row and SIMULATED_BADGE not in row
+    assert SIMULATED_BADGE not in page
+    assert (
+        erin_client.get(reverse("campaign-export-json", args=[real.campaign_id])).json()["campaign"][
+            "simulated"
+        ]
+        is False
+    )

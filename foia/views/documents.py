@@ -84,7 +84,7 @@ def _unsorted_links(user, document) -> list:
 def document_detail(request, pk):
     document = get_object_or_404(Document, pk=pk)
     links = list(
-        document.links.select_related("request__agency", "communication").filter(
+        document.links.select_related("request__agency", "request__campaign", "communication").filter(
             request__in=RecordsRequest.objects.visible_to(request.user)
         )
     )
