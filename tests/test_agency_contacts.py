@@ -129,6 +129,25 @@ def test_the_queue_lists_a_campaigns_agencies_without_a_usable_contact(victor_cl
     assert "<form" not in response.content.decode().split("<table>")[1]  # viewers get no inline forms
 
 
+def test_the_queue_rows_post_exactly_the_fields_the_contact_form_reads(alice_client, alice, queue):
+    import re
+
+    from foia.views.agencies import AgencyQuickContactForm
+
+    campaign, missing, *_ = queue
+    missing.phone = "555-0100"  # a phone is no way to send a letter: still in the queue
+    missing.save()
+    page = alice_client.get(reverse("agency-needs-contact"), {"campaign": campaign.pk}).content.decode()
+    row = page.split(f'id="agency-{missing.pk}"')[1].split("</tr>")[0]
+    written = re.findall(r'<input type="(\w+)" name="([\w-]+)" value="([^"]*)"', row)
+    written = [found for found in written if found[1] not in ("csrfmiddlewaretoken", "next")]
+
+    form = AgencyQuickContactForm(instance=missing, user=alice, prefix=f"a{missing.pk}")
+    expected = [(b.field.widget.input_type, b.html_name, str(b.value() or "")) for b in form]
+    assert written == expected  # same names, input types and stored values as the form's own widgets
+    assert 'maxlength="254"' in row and 'maxlength="40"' in row
+
+
 def test_a_contact_entered_inline_leaves_the_queue_and_is_kept_for_every_campaign(alice_client, alice, queue):
     campaign, missing, *_ = queue
     queue_url = reverse("agency-needs-contact") + f"?campaign={campaign.pk}"

@@ -1,5 +1,5 @@
-"""Celery tasks for letters: PDFs in chunks of a few letters (one for a retry), one task per email; a beat scan
-releases staggered emails."""
+"""Celery tasks for letters: PDFs in chunks of a few letters (one for a retry), one task per email; a beat
+scan releases staggered emails."""
 
 import logging
 import time
