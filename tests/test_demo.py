@@ -188,3 +188,22 @@ def test_a_real_campaigns_activity_carries_no_simulated_badge(demo, erin_client)
         ]
         is False
     )
+
+
+def test_the_never_answered_count_is_every_agency_listed_or_says_how_many_are_listed(demo, erin_client):
+    from django.db.models import Count, Q
+
+    silent = (
+        RecordsRequest.objects.filter(campaign=demo, sent_at__isnull=False)
+        .values("agency_id")
+        .annotate(answered=Count("pk", filter=Q(first_response_at__isnull=False)))
+        .filter(answered=0)
+        .count()
+    )
+    page = erin_client.get(reverse("campaign-dashboard", args=[demo.pk])).content.decode()
+    section = page.split("<h2>Agencies that never answered</h2>")[1].split("</section>")[0]
+    listed = section.count("<tr><td>")
+
+    assert silent > 10  # the demo has more than the list shows
+    assert f"{silent} agencies received a request and never answered" in section
+    assert f"the {listed} waiting longest are listed" in section and listed == 10

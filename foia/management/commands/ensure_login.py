@@ -17,11 +17,17 @@ class Command(BaseCommand):
     def handle(self, *args, username, **options):
         User = get_user_model()
         if User.objects.filter(username=username).exists():
-            self.stdout.write(f"Login '{username}' already exists (password was printed when it was made).")
+            self.stdout.write(
+                f"Login '{username}' already exists (its password was printed when it was made; "
+                f"lost it? .venv/bin/python manage.py changepassword {username})."
+            )
             return
         password = secrets.token_urlsafe(12)
         User.objects.create_user(
             username=username, password=password, role=Role.ADMIN, is_staff=True, is_superuser=True
         )
         self.stdout.write(self.style.SUCCESS(f"Created login  username: {username}  password: {password}"))
-        self.stdout.write("This password is shown only now. Change it in the admin, or run createsuperuser.")
+        self.stdout.write(
+            "This password is shown only now. Change it in the admin, or run "
+            f"manage.py changepassword {username}."
+        )
