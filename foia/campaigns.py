@@ -266,7 +266,7 @@ def _save_generated(*, created, changed, actor, campaign) -> None:
 
 
 def campaign_queue_letters(*, campaign: Campaign, enqueue: bool = True) -> list[int]:
-    """Mark every letter without a current PDF as queued and, after commit, queue one task each.
+    """Mark every letter without a current PDF as queued and, after commit, queue them in chunks.
 
     Returns their ids. enqueue=False leaves them for the caller to render in-process (the management command).
     """

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -15,11 +16,13 @@ from foia.reminders import followup_compose, reminders_scan
 
 
 @pytest.fixture(scope="module")
-def _demo_once(django_db_setup, django_db_blocker):
+def _demo_once(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo loaded once for the module (it takes over ten seconds), as TestCase.setUpTestData does: inside
     a transaction rolled back after the module's last test. Each test runs in a savepoint within it (the `db`
-    fixture), so what one test changes never reaches the next."""
-    with django_db_blocker.unblock():
+    fixture), so what one test changes never reaches the next. Its documents are stored in the module's own
+    media folder, which `demo` makes every test's MEDIA_ROOT."""
+    media = tmp_path_factory.mktemp("demo-media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
         outer = transaction.atomic()
         outer.__enter__()
         try:
@@ -31,7 +34,7 @@ def _demo_once(django_db_setup, django_db_blocker):
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
             raise
-    yield pk
+    yield pk, media
     with django_db_blocker.unblock():
         transaction.set_rollback(True)
         outer.__exit__(None, None, None)
@@ -39,8 +42,9 @@ def _demo_once(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def demo(_demo_once, db):
-    return Campaign.objects.get(pk=_demo_once)
+def demo(_demo_once, db, settings):
+    pk, settings.MEDIA_ROOT = _demo_once
+    return Campaign.objects.get(pk=pk)
 
 
 # First in the module, before `demo` loads its copy: demo_activity only runs on a demo with nothing sent.
@@ -146,6 +150,7 @@ SIMULATED_BADGE = 'title="Demo campaign: this activity is simulated">simulated</
 
 def test_every_list_and_page_showing_demo_activity_labels_it_simulated(demo, erin_client):
     from foia.models import RequestDocument
+    from foia.tasks.documents import extract_document
 
     link = RequestDocument.objects.filter(request__campaign=demo).select_related("request").first()
     email = Communication.objects.filter(request__campaign=demo).first()
@@ -161,6 +166,8 @@ def test_every_list_and_page_showing_demo_activity_labels_it_simulated(demo, eri
         "document page": reverse("document-detail", args=[link.document_id]),
         "message page": reverse("communication-detail", args=[email.pk]),
     }
+    extract_document(link.document_id)  # what a worker does with a received document: now it can be found
+    pages["search results"] = reverse("search") + '?q="simulated document"'
     for where, url in pages.items():
         page = erin_client.get(url).content.decode()
         assert SIMULATED_BADGE in page, where
