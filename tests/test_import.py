@@ -240,7 +240,7 @@ def test_a_file_with_one_bad_row_imports_nothing_and_lists_every_problem(db, tmp
     path.write_bytes(b"agency,state,email\nGood PD,MI,a@x.example\nBad PD,ZZ,a@x.example\nWorse PD,MI,@@\n")
     with pytest.raises(CommandError) as error:
         command(path)
-    assert "2 problem(s)" in str(error.value)
+    assert "nothing imported, 2 problems:" in str(error.value)
     assert "line 3, column state: unknown state 'ZZ'" in str(error.value)
     assert "line 4, column email" in str(error.value)
     assert Agency.objects.count() == 0

@@ -75,3 +75,18 @@ def test_a_second_make_run_says_how_to_reset_the_login_it_does_not_print_again(d
     assert "password: " in first.getvalue() and "changepassword editor" in first.getvalue()
     assert "password: " not in second.getvalue()
     assert "lost it? .venv/bin/python manage.py changepassword editor" in second.getvalue()
+
+
+def test_import_agencies_counts_one_problem_in_the_singular(db, tmp_path):
+    import io
+
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"agency,state,email\nGood PD,MI,a@x.example\nBad PD,ZZ,a@x.example\n")
+
+    with pytest.raises(CommandError) as error:
+        call_command("import_agencies", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert "nothing imported, 1 problem:\n  line 3, column state: unknown state 'ZZ'" in str(error.value)

@@ -8,6 +8,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from foia.imports import AgencyImportError, agencies_import, agency_file_parse, campaign_for_import
+from foia.wording import counted
 
 
 class Command(BaseCommand):
@@ -28,8 +29,8 @@ class Command(BaseCommand):
         parsed = agency_file_parse(data, progress=lambda rows: tqdm(rows, **bar))
         if not parsed.ok:
             problems = "\n".join(f"  {problem}" for problem in parsed.problems)
-            count = len(parsed.problems)
-            raise CommandError(f"{file}: nothing imported, {count} problem(s):\n{problems}")
+            count = counted(len(parsed.problems), "problem")
+            raise CommandError(f"{file}: nothing imported, {count}:\n{problems}")
         with transaction.atomic():
             target, created = (None, False)
             if campaign and not dry_run:
