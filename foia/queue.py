@@ -17,7 +17,8 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-# Names of tasks the broker refused while a `refusals_watch()` block runs (a view tells the person).
+# Names of tasks the broker refused while a `refusals_watch()` block runs (a view tells the person): one entry
+# per row the task was for, so a refused chunk of 8 letters (a list of ids) counts 8.
 _refused: ContextVar[list[str] | None] = ContextVar("foia_queue_refused", default=None)
 
 
@@ -42,7 +43,7 @@ def task_enqueue(name: str, *args, countdown: float | None = None) -> bool:
         logger.exception("could not queue %s%r; the periodic scan will pick it up", name, args)
         watching = _refused.get()
         if watching is not None:
-            watching.append(name)
+            watching.extend([name] * (len(args[0]) if args and isinstance(args[0], list | tuple) else 1))
         return False
     return True
 
