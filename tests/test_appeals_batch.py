@@ -266,3 +266,16 @@ def test_a_batch_flags_late_drafts_and_gives_court_only_states_a_demand_letter(d
     assert f"{URL}?campaign={campaign.pk}&amp;action=appeal_draft" in campaign_page
     overdue_page = alice_client.get(reverse("request-overdue")).content.decode()
     assert "action=appeal_draft" in overdue_page
+
+
+def test_the_preview_reads_each_request_once_and_asks_only_what_the_decision_needs(
+    db, alice, django_assert_num_queries
+):
+    campaign, rows = _world(alice)
+    selection = campaign.requests.all()
+    # 1 query for the 7 requests (their campaign included, for the permission check); per request with a
+    # decision to appeal, 1 for an appeal of it; per rejection, 1 more for the day it was decided.
+    # pa1, pa2, ny (deemed): 3; ny_rejected, ny_other: 2 + 2; pa_target and pa_done: none.
+    with django_assert_num_queries(1 + 3 + 4):
+        preview = bulk_preview(action=get_action("appeal_draft"), requests=selection, user=alice, params={})
+    assert len(preview.eligible) == 5

@@ -29,8 +29,9 @@ from .services import AppealError, appeal_draft, appealable
 
 DRAFT = "appeal_draft"
 SEND = "appeal_send"
-# What the check reads of each request (the preview loads only these columns).
-FIELDS = ("status", "due_on", "due_is_statutory", "exemptions_cited", "closed_at", "received_on")
+# What the check reads of each request (the preview loads only these columns; the campaign for the permission
+# check, which would otherwise load it row by row).
+FIELDS = ("status", "due_on", "due_is_statutory", "exemptions_cited", "closed_at", "received_on", "campaign")
 
 
 class AppealBulkForm(forms.Form):
