@@ -6,11 +6,12 @@ import random
 import pytest
 from django.urls import reverse
 
+from foia.findings.cells import cells_compute
 from foia.findings.compare import comparisons_compute, reference_set
 from foia.findings.duplicates import groups_compute
 from foia.findings.groups import groups_find, sketch
 from foia.findings.redline import redline, sentences
-from foia.models import DocumentKind, TemplateComparison
+from foia.models import CampaignQuestion, DocumentKind, TemplateComparison
 
 from .factories import AgencyFactory, CampaignFactory, RecordsRequestFactory
 from .test_search_exact import add_document
@@ -128,6 +129,10 @@ def test_the_redline_page_and_the_variants_page(
     page = erin_client.get(reverse("findings-redline", args=[campaign.pk, links["Tempe PD"].document_id]))
     body = page.content.decode()
     assert page.status_code == 200 and "in § 3, § 4" in body and "two years" in body
+    CampaignQuestion.objects.create(campaign=campaign, slug="term", phrases="this agreement lasts")
+    cells_compute(campaign=campaign)
+    matrix = erin_client.get(reverse("findings-matrix", args=[campaign.pk])).content.decode()
+    assert "differs from template in § 3, § 4" in matrix and "same as template" in matrix
     url = reverse("findings-references", args=[campaign.pk])
     with django_capture_on_commit_callbacks(execute=True):
         first = erin_client.get(url, {"kind": "mou"}).content.decode()

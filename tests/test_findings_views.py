@@ -164,3 +164,24 @@ def test_a_real_worker_updates_the_agencys_cell_when_its_document_is_extracted(s
         message=f"the worker to update the cell\n{worker.log()}",
     )
     assert FindingCell.objects.get(pk=cell.pk).filename == "late.pdf"
+
+
+def test_the_matrix_page_runs_the_same_queries_whatever_the_number_of_agencies(matrix, victor_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("findings-matrix", args=[matrix.pk])
+    with CaptureQueriesContext(connection) as few:
+        victor_client.get(url)
+    for number in range(60):
+        RecordsRequestFactory(
+            campaign=matrix, agency=AgencyFactory(name=f"Extra {number:02d} PD", state="WY")
+        )
+    cells_compute(campaign=matrix)
+    with CaptureQueriesContext(connection) as many:
+        page = victor_client.get(url, {"page": 2})
+    # Session, user, campaign, questions, the agencies in order, this page's cells, their documents, the
+    # comparisons (none to read when the page's agencies have no documents), amount questions, reviews.
+    assert len(many) <= len(few) == 10
+    names = [agency.name for agency, _cells, _differs in page.context["page"].object_list]
+    assert names == [f"Extra {n:02d} PD" for n in range(46, 60)]  # AZ, IL, then WY: the second page of 50

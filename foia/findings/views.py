@@ -13,7 +13,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST, require_safe
 
 from ..csvutil import csv_response
-from ..models import Campaign, CampaignQuestion, FindingCell, RequestDocument, TemplateComparison
+from ..models import Agency, Campaign, CampaignQuestion, FindingCell, RequestDocument, TemplateComparison
 from ..permissions import can_work_campaign
 from . import views_compare
 from .cells import ANSWERS, cell_decide
@@ -46,47 +46,53 @@ class CellForm(forms.Form):
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-def _matrix(campaign, request):
-    questions = list(campaign.questions.all())
-    cells = FindingCell.objects.filter(question__campaign=campaign).select_related("agency", "decided_by")
-    sort = request.GET.get("sort", "")
+def _agency_order(campaign, sort: str) -> list[int]:
+    """The matrix's agencies (those with cells) by state and name, or by one question's amount or date
+    (largest first; "-<id>": smallest first), agencies without one last. Ids only: two small queries."""
+    cells = FindingCell.objects.filter(question__campaign=campaign)
+    agencies = Agency.objects.filter(pk__in=cells.values("agency_id")).order_by("state", "name", "pk")
+    order = list(agencies.values_list("pk", flat=True))
+    if not sort.lstrip("-").isdigit():
+        return order
+    column = cells.filter(question_id=int(sort.lstrip("-")))
+    values = {
+        agency_id: amount if amount is not None else found_date  # a $0 amount still sorts
+        for agency_id, amount, found_date in column.values_list("agency_id", "amount", "found_date")
+        if amount is not None or found_date is not None
+    }
+    with_value = sorted((a for a in order if a in values), key=values.get, reverse=not sort.startswith("-"))
+    return with_value + [a for a in order if a not in values]
+
+
+def _matrix_rows(campaign, questions, agency_ids: list[int]) -> list[tuple]:
+    """(agency, [cell or None for each question], [comparison, ...]) for these agencies, in their order."""
+    cells = FindingCell.objects.filter(question__campaign=campaign, agency_id__in=agency_ids)
     by_agency: dict[int, dict[int, FindingCell]] = {}
     agencies: dict[int, object] = {}
-    for cell in cells:
+    for cell in cells.select_related("agency", "decided_by"):
         by_agency.setdefault(cell.agency_id, {})[cell.question_id] = cell
         agencies[cell.agency_id] = cell.agency
-    order = sorted(agencies.values(), key=lambda a: (a.state, a.name, a.pk))
-    if sort.lstrip("-").isdigit():  # by the amount or date of one question, highest first (or lowest: "-")
-        question_id = int(sort.lstrip("-"))
-
-        def value(agency):
-            cell = by_agency[agency.pk].get(question_id)
-            if cell is None:
-                return None
-            return cell.amount if cell.amount is not None else cell.found_date  # a $0 amount still sorts
-
-        with_value = [a for a in order if value(a) is not None]
-        without = [a for a in order if value(a) is None]
-        order = sorted(with_value, key=value, reverse=not sort.startswith("-")) + without
-    differs = _template_differences(campaign)
-    rows = [
-        (agency, [by_agency[agency.pk].get(q.pk) for q in questions], differs.get(agency.pk, []))
-        for agency in order
+    differs = _template_differences(campaign, agency_ids)
+    return [
+        (agencies[a], [by_agency[a].get(q.pk) for q in questions], differs.get(a, []))
+        for a in agency_ids
+        if a in agencies
     ]
-    return questions, rows
 
 
-def _template_differences(campaign) -> dict[int, list]:
-    """{agency id: [comparison, ...]}: how each agency's documents differ from their kind's reference."""
-    comparisons = TemplateComparison.objects.filter(reference__campaign=campaign).select_related("document")
-    out: dict[int, list] = {}
+def _template_differences(campaign, agency_ids: list[int]) -> dict[int, list]:
+    """{agency id: [comparison, ...]}: how these agencies' documents differ from their kind's reference."""
+    links = RequestDocument.objects.filter(request__campaign=campaign, request__agency_id__in=agency_ids)
+    by_agency: dict[int, list[int]] = {}
+    for agency_id, document_id in links.values_list("request__agency_id", "document_id"):
+        by_agency.setdefault(agency_id, []).append(document_id)
+    comparisons = TemplateComparison.objects.filter(
+        reference__campaign=campaign, document_id__in=[d for ds in by_agency.values() for d in ds]
+    ).select_related("document")
     by_document: dict[int, list] = {}
     for comparison in comparisons:
         by_document.setdefault(comparison.document_id, []).append(comparison)
-    links = RequestDocument.objects.filter(request__campaign=campaign, document_id__in=by_document)
-    for agency_id, document_id in links.values_list("request__agency_id", "document_id"):
-        out.setdefault(agency_id, []).extend(by_document[document_id])
-    return out
+    return {a: [c for d in ds for c in by_document.get(d, [])] for a, ds in by_agency.items()}
 
 
 @require_safe
@@ -109,8 +115,11 @@ def findings_matrix(request, pk):
         columns = COLUMNS + EXTRA
         rows = [[record[c] for c in columns] for record in records]
         return csv_response(f"findings-{campaign.slug}.csv", columns, rows)
-    questions, rows = _matrix(campaign, request)
-    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    questions = list(campaign.questions.all())
+    page = Paginator(_agency_order(campaign, request.GET.get("sort", "")), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = _matrix_rows(campaign, questions, list(page.object_list))  # only this page's cells
     context = {
         "campaign": campaign,
         "questions": questions,
