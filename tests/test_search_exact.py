@@ -236,3 +236,24 @@ def test_ligatures_of_typeset_pdfs_are_spelled_out_and_the_passage_still_marked(
     assert filenames('"officers shall file"') == ["typeset.pdf"]
     (hit,) = search(query='"officers shall file the report"', sources=("document",))
     assert "<mark>O\ufb03cers shall \ufb01le the report</mark>" in str(hit.snippet)
+
+
+def test_pages_folded_by_the_earlier_rules_are_refolded_by_the_migration(db):
+    import importlib
+
+    from django.apps import apps
+
+    from foia.models import DocumentPage
+
+    records_request = RecordsRequestFactory()
+    old = add_document(records_request, ["The o\ufb03cers and COVID-\n19", "rules here"], "old.pdf")
+    plain = add_document(records_request, ["Nothing to refold here."], "plain.pdf")
+    stale = {"search_text": "the o\ufb03cers and covid- 19 rules here", "search_own_length": 25}
+    DocumentPage.objects.filter(document=old.document, number=1).update(**stale)
+    untouched = DocumentPage.objects.get(document=plain.document)
+    assert filenames('"covid-19 rules"') == [] and filenames('"officers"') == []
+    importlib.import_module("foia.migrations.0018_search_refold").refold(apps, None)
+    assert filenames('"covid-19 rules"') == ["old.pdf"] and filenames('"officers"') == ["old.pdf"]
+    page = DocumentPage.objects.get(document=old.document, number=1)
+    assert page.text == "The o\ufb03cers and COVID-\n19"  # the faithful text stays as extracted
+    assert DocumentPage.objects.get(document=plain.document).search_text == untouched.search_text
