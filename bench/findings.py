@@ -207,6 +207,7 @@ def main() -> None:
         started = time.perf_counter()
         expected = populate(args.agencies, int(args.agencies * 0.8), args.agencies // 15)
         groups_populate(args.documents)
+        EXPECTED.parent.mkdir(parents=True, exist_ok=True)  # the PostgreSQL run has no SQLite file there
         EXPECTED.write_text(json.dumps(expected))
         backend = "PostgreSQL" if args.postgres else "SQLite"
         print(f"{backend}: populated in {time.perf_counter() - started:.0f} s (in a child process)")
