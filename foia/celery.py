@@ -27,6 +27,8 @@ app.conf.beat_schedule = {
     "bulk-scan": {"task": "foia.tasks.bulk.scan", "schedule": crontab(minute="*/5")},
     # Crash recovery: letters and extractions left in between by a lost task are queued again (foia.reclaim).
     "reclaim-scan": {"task": "foia.tasks.reclaim.scan", "schedule": 300.0},
+    # Dashboard: fold the summary rows the triggers append into one per key (foia.dashboard_summary).
+    "dashboard-compact": {"task": "foia.tasks.dashboard.compact", "schedule": crontab(minute=7)},
 }
 
 # Soak benchmark (bench/soak.py) only: FOIA_SOAK_TICK_SECONDS > 0 adds a tick task every that many seconds.

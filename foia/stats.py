@@ -8,11 +8,11 @@ does not depend on how many requests there are.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Func, IntegerField, Min, Q, QuerySet, Window
-from django.utils import timezone
+from django.conf import settings
+from django.db.models import Count, F, Func, IntegerField, Min, Q, QuerySet, Sum, Window
 
 from .appeals.stats import appeals_by_state
-from .models import Agency, DocumentKind, RecordsRequest, RequestDocument, Status
+from .models import Agency, DashboardCount, DocumentKind, RecordsRequest, RequestDocument, Status
 from .models.request import CLOSED_STATUSES, OPEN_STATUSES
 
 # Buckets for the "days to answer" distributions: (label, lowest day, highest day or None).
@@ -60,31 +60,27 @@ EPOCH_MONDAY = datetime.date(2000, 1, 3)
 
 
 class WeekIndex(Func):
-    """Whole weeks from Monday 2000-01-03 to a datetime seen at a fixed UTC offset (minutes); NULL stays NULL.
+    """Whole weeks from Monday 2000-01-03 to the date of a datetime in time zone `tz`; NULL stays NULL.
 
-    A fixed offset (the newsroom's offset today) instead of a time-zone name keeps this cheap on 100,000
-    rows; across a daylight-saving change a request sent within an hour of midnight Sunday may land in the
-    neighbouring week, which a weekly chart can bear.
+    The dashboard summary (foia.dashboard_summary) keeps the same weeks, with settings.TIME_ZONE.
     """
 
     output_field = IntegerField()
 
-    def __init__(self, expression, offset_minutes: int):
+    def __init__(self, expression, tz: str):
         super().__init__(expression)
-        self.offset_minutes = int(offset_minutes)
+        self.tz = tz
 
     def as_postgresql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
-        return (
-            f"((({sql} + %s * INTERVAL '1 minute')::date - DATE '{EPOCH_MONDAY}') / 7)",
-            [*params, self.offset_minutes],
-        )
+        return f"((({sql} AT TIME ZONE %s)::date - DATE '{EPOCH_MONDAY}') / 7)", [*params, self.tz]
 
     def as_sqlite(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
+        local = f"django_datetime_cast_date({sql}, %s, 'UTC')"  # Django's own SQLite function
         return (
-            f"CAST((julianday({sql}, %s) - julianday('{EPOCH_MONDAY}')) / 7 AS INTEGER)",
-            [*params, f"{self.offset_minutes:+d} minutes"],
+            f"CAST((julianday({local}) - julianday('{EPOCH_MONDAY}')) / 7 AS INTEGER)",
+            [*params, self.tz],
         )
 
     def as_sql(self, compiler, connection, **extra):
@@ -173,13 +169,10 @@ def _days_counts(queryset: QuerySet) -> tuple[dict[int, int], dict[int, int]]:
 
 def _weekly(queryset: QuerySet) -> tuple[dict[datetime.date, int], dict[datetime.date, int]]:
     """Requests sent per week and first responses per week (one query over (sent week, answer week))."""
-    offset = timezone.localtime().utcoffset() or datetime.timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
+    tz = settings.TIME_ZONE
     rows = (
         queryset.filter(sent_at__isnull=False)
-        .annotate(
-            sent_week=WeekIndex("sent_at", minutes), answer_week=WeekIndex("first_response_at", minutes)
-        )
+        .annotate(sent_week=WeekIndex("sent_at", tz), answer_week=WeekIndex("first_response_at", tz))
         .order_by()
         .values("sent_week", "answer_week")
         .annotate(n=Count("id"))
@@ -311,23 +304,151 @@ def _never_answered(queryset: QuerySet) -> dict:
     return {"count": rows[0]["how_many"] if rows else 0, "agencies": agencies}
 
 
-def dashboard_stats(*, stats_filter: StatsFilter | None = None, today: datetime.date) -> dict:
-    """Every dashboard figure for the requests the filter selects (default: all), in at most eight queries."""
+def live_dashboard_stats(*, stats_filter: StatsFilter | None = None, today: datetime.date) -> dict:
+    """Every dashboard figure counted live from the requests, in at most eight queries (each a full pass)."""
     stats_filter = stats_filter or StatsFilter()
     queryset = stats_filter.apply(RecordsRequest.objects.all())
     totals, by_status, by_state = _core(queryset, today)
     answer_days, close_days = _days_counts(queryset)
     sent_weeks, answer_weeks = _weekly(queryset)
+    return _assemble(
+        stats_filter, queryset, today, totals, by_status, by_state, (answer_days, close_days),
+        (sent_weeks, answer_weeks), _documents_by_kind(stats_filter), _never_answered(queryset),
+    )  # fmt: skip
+
+
+def _assemble(stats_filter, queryset, today, totals, by_status, by_state, days, weeks, kinds, never) -> dict:
     sent = totals["sent"]
     return {
         "totals": {**totals, "response_rate": round(totals["answered"] / sent, 3) if sent else None},
         "by_status": by_status,
         "longest_overdue": _longest_overdue(queryset, today),
-        "first_response_days": day_distribution(answer_days),
-        "completion_days": day_distribution(close_days),
+        "first_response_days": day_distribution(days[0]),
+        "completion_days": day_distribution(days[1]),
         "by_state": by_state,
-        "timeline": timeline(sent_weeks, answer_weeks, today),
-        "documents_by_kind": _documents_by_kind(stats_filter),
-        "never_answered": _never_answered(queryset),
+        "timeline": timeline(weeks[0], weeks[1], today),
+        "documents_by_kind": kinds,
+        "never_answered": never,
         "appeals_by_state": appeals_by_state(queryset),
     }
+
+
+def summary_scope(stats_filter: StatsFilter) -> tuple[str, str] | None:
+    """The summary scope that holds exactly the filter's requests, or None (two filters, or a date range)."""
+    if stats_filter.date_from or stats_filter.date_to:
+        return None
+    chosen = [
+        (scope, str(value))
+        for scope, value in (
+            ("c", stats_filter.campaign_id),
+            ("s", stats_filter.state),
+            ("o", stats_filter.owner_id),
+        )
+        if value
+    ]
+    if len(chosen) > 1:
+        return None
+    return chosen[0] if chosen else ("a", "")
+
+
+def dashboard_stats(*, stats_filter: StatsFilter | None = None, today: datetime.date) -> dict:
+    """Every dashboard figure for the requests the filter selects (default: all), in a few small queries.
+
+    With no filter or one of campaign, state or owner, the figures come from the summary rows
+    (foia.dashboard_summary; one query, whatever the number of requests) plus index range scans for what
+    depends on today; other filters count live. Both give the same figures (tests/test_dashboard_summary.py).
+    """
+    stats_filter = stats_filter or StatsFilter()
+    scope = summary_scope(stats_filter)
+    if scope is None:
+        return live_dashboard_stats(stats_filter=stats_filter, today=today)
+    queryset = stats_filter.apply(RecordsRequest.objects.all())
+    rows = (
+        DashboardCount.objects.filter(scope=scope[0], scope_key=scope[1])
+        .values_list("measure", "key")
+        .annotate(total=Sum("n"))
+        .order_by()
+    )
+    measures: dict[str, dict[str, int]] = {}
+    for measure, key, total in rows:
+        if total:
+            measures.setdefault(measure, {})[key] = total
+    totals, by_status, by_state = _summary_core(measures, today)
+    days = tuple({int(k): n for k, n in measures.get(m, {}).items()} for m in ("answer_days", "close_days"))
+    weeks = tuple(
+        {week_start(int(k)): n for k, n in measures.get(m, {}).items()} for m in ("sent_week", "answer_week")
+    )
+    kinds = measures.get("doc", {})
+    documents = [
+        {"kind": k.value, "label": k.label, "count": kinds[k.value]}
+        for k in DocumentKind
+        if kinds.get(k.value)
+    ]
+    # Agency measures are not kept per campaign (one request per agency there): a campaign counts them live.
+    never = _never_answered(queryset) if scope[0] == "c" else _summary_never_answered(queryset, measures)
+    return _assemble(
+        stats_filter, queryset, today, totals, by_status, by_state, days, weeks, documents, never
+    )
+
+
+def _summary_core(measures: dict[str, dict[str, int]], today: datetime.date) -> tuple[dict, list, list]:
+    """_core's figures from the summary's (status|state) counts and open requests by due date."""
+    totals = dict.fromkeys(["total", "sent", "answered", "open", "closed", "overdue"], 0)
+    statuses: dict[str, int] = {}
+    states: dict[str, list[int]] = {}
+    sent_counts, answered_counts = measures.get("sent", {}), measures.get("answered", {})
+    for key, n in measures.get("n", {}).items():
+        status, state = key.split("|", 1)
+        sent, answered = sent_counts.get(key, 0), answered_counts.get(key, 0)
+        totals["total"] += n
+        totals["sent"] += sent
+        totals["answered"] += answered
+        totals["open"] += n if status in OPEN_STATUSES else 0
+        totals["closed"] += n if status in CLOSED_STATUSES else 0
+        statuses[status] = statuses.get(status, 0) + n
+        if sent:  # as _core: a (status, state) group with nothing sent adds nothing to its state's rate
+            pair = states.setdefault(state, [0, 0])
+            pair[0] += sent
+            pair[1] += answered
+    day = today.isoformat()  # keys are ISO dates: text order is date order
+    totals["overdue"] = sum(n for key, n in measures.get("open_due", {}).items() if key < day)
+    by_status = [{"status": s.value, "label": s.label, "count": statuses.get(s.value, 0)} for s in Status]
+    by_state = [
+        {"state": state, "sent": sent, "answered": answered, "rate": round(answered / sent, 3)}
+        for state, (sent, answered) in sorted(states.items())
+    ]
+    return totals, by_status, by_state
+
+
+NEVER_ANSWERED_IN_LIST = 1000  # more never-answered agencies than this: the oldest found with a subquery
+
+
+def _summary_never_answered(queryset: QuerySet, measures: dict[str, dict[str, int]]) -> dict:
+    """Agencies sent requests that answered none (from the summary), and the oldest LIST_LIMIT of them."""
+    answered = measures.get("ag_ans", {})
+    never = [
+        int(agency)
+        for agency, sent in measures.get("ag_sent", {}).items()
+        if sent > 0 and not answered.get(agency)
+    ]
+    if not never:
+        return {"count": 0, "agencies": []}
+    if len(never) > NEVER_ANSWERED_IN_LIST:
+        never_ids = queryset.filter(sent_at__isnull=False).values("agency_id").annotate(
+            answered=Count("id", filter=Q(first_response_at__isnull=False))
+        ).filter(answered=0).values("agency_id")  # fmt: skip
+    else:
+        never_ids = never
+    rows = list(
+        queryset.filter(sent_at__isnull=False, agency_id__in=never_ids)
+        .order_by()
+        .values("agency_id", "agency__name", "agency__state")
+        .annotate(first_sent=Min("sent_at"), requests=Count("id"))
+        .order_by("first_sent", "agency_id")[:LIST_LIMIT]
+    )
+    agencies = [
+        {"id": row["agency_id"], "name": row["agency__name"], "state": row["agency__state"],
+         "first_sent": row["first_sent"], "requests": row["requests"]}
+        for row in rows
+    ]  # fmt: skip
+    return {"count": len(never), "agencies": agencies}

@@ -6,6 +6,7 @@ from .agency_import import AgencyImport, ImportStatus
 from .bulk import BulkItem, BulkItemState, BulkRun, BulkStatus
 from .campaign import Campaign, FollowupMode
 from .communication import Communication, CommunicationChannel, Direction
+from .dashboard import DashboardCount
 from .document import (
     Document,
     DocumentKind,
@@ -45,6 +46,7 @@ __all__ = [
     "ClosedDay",
     "Communication",
     "CommunicationChannel",
+    "DashboardCount",
     "DayType",
     "Direction",
     "Document",

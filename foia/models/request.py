@@ -106,7 +106,15 @@ class RecordsRequest(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "agency"], name="one_request_per_agency_per_campaign")
         ]
-        indexes = [models.Index(fields=["status", "due_on"], name="request_status_due")]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="request_status_due"),
+            # The dashboard's "longest overdue" (foia.stats): open requests in due-date order, a range scan.
+            models.Index(
+                fields=["due_on", "id"],
+                condition=models.Q(status__in=sorted(s.value for s in OPEN_STATUSES)),
+                name="request_open_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tracking_number} {self.agency.name}"

@@ -8,6 +8,7 @@ import logging
 from celery import shared_task
 
 from . import agencies, bulk, documents, findings, letters, outbound, reclaim, reminders, soak  # noqa: F401
+from .dashboard import compact_summary  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
