@@ -11,37 +11,16 @@ the query count of each. Target: median < 300 ms. Figures are not asserted (the 
 
 import argparse
 import datetime
-import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import measure, recreate_database, setup_django, summarize  # noqa: E402
+
 DB_NAME = "foia_bench_pages"
-PG = "postgres://postgres@127.0.0.1:5432"
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.test.utils import setup_test_environment
-
-    call_command("migrate", verbosity=0)
-    setup_test_environment()
 
 
 def populate(n: int) -> None:
@@ -82,21 +61,6 @@ def populate(n: int) -> None:
         cursor.execute("ANALYZE")
 
 
-def measure(client, url: str, runs: int) -> tuple[list[float], int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    client.get(url)  # warm up
-    times = []
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as queries:
-            start = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    return times, len(queries.captured_queries)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -106,8 +70,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="Reuse the existing database (skip inserting).")
     args = parser.parse_args()
     if not args.keep:
-        recreate_database()
-    setup_django()
+        recreate_database(DB_NAME)
+    setup_django(DB_NAME)
     if not args.keep:
         populate(args.agencies)
     from django.test import Client
@@ -127,9 +91,7 @@ def main() -> None:
     print(f"{args.agencies:,} hand-submission agencies + {args.agencies:,} email agencies in one campaign")
     for label, url in pages.items():
         times, queries = measure(client, url, args.runs)
-        ordered = sorted(times)
-        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-        median = statistics.median(times)
+        median, p95 = summarize(times)
         verdict = "OK" if median < 300 else "MISSES TARGET"
         print(f"{label:22} median {median:7.1f} ms   p95 {p95:7.1f} ms   {queries:3d} queries  {verdict}")
 

@@ -13,9 +13,11 @@ Measures (key in brackets):
   n, sent, answered [status|state]  requests; those with sent_at; those with first_response_at
   open_due [due_on]                 open requests by due date: "overdue today" is a sum over keys < today
   answer_days, close_days [days]    whole days from sent_at to first response / to closing (negative → 0)
+  unanswered ['']                   sent requests not answered (per campaign: its never-answered agencies)
   sent_week, answer_week [week]     local weeks since 2000-01-03 of sending / of first response
-  ag_sent, ag_ans [agency id]       per agency: sent requests, and those answered (never-answered agencies;
-                                    not kept per campaign, where a campaign has one request per agency)
+  ag [agency id]                    per agency: sent requests + 2**32 × answered ones, so a never-answered
+                                    agency is a total between 1 and 2**32 - 1 (not kept per campaign, where a
+                                    campaign has one request per agency)
   doc [document kind]               document links on the requests
 
 The week measures use settings.TIME_ZONE as it was when the triggers were installed (migration 0015, or the
@@ -35,7 +37,8 @@ from .statuses import OPEN_STATUSES
 
 TABLE = "foia_dashboardcount"
 COLUMNS = "scope, scope_key, measure, key, n"
-AGENCY_MEASURES = ("ag_sent", "ag_ans")
+AGENCY_MEASURES = ("ag",)
+ANSWERED_UNIT = 2**32  # the "ag" measure: sent + ANSWERED_UNIT × answered; never answered = 0 < total < UNIT
 EPOCH_MONDAY = datetime.date(2000, 1, 3)  # the same epoch as foia.stats.WeekIndex
 # The request columns a measure reads; an update that changes none of them changes no figure.
 COUNTED = ("campaign_id", "owner_id", "agency_id", "status", "sent_at", "first_response_at", "closed_at",
@@ -88,15 +91,21 @@ def measures_sql(d: Dialect, src: str) -> str:
          f"{sent} AND {answered}"),
         ("close_days", f"CAST({d.days('r.sent_at', 'r.closed_at')} AS TEXT)",
          f"{sent} AND {answered} AND r.closed_at IS NOT NULL"),
+        ("unanswered", "''", f"{sent} AND NOT {answered}"),
         ("sent_week", f"CAST({d.week('r.sent_at')} AS TEXT)", sent),
         ("answer_week", f"CAST({d.week('r.first_response_at')} AS TEXT)", f"{sent} AND {answered}"),
-        ("ag_sent", "CAST(r.agency_id AS TEXT)", sent),
-        ("ag_ans", "CAST(r.agency_id AS TEXT)", f"{sent} AND {answered}"),
     ]  # fmt: skip
     selects = [
         head.format(m=measure, key=key) + f" FROM {src} r" + (f" WHERE {where}" if where else "")
         for measure, key, where in parts
     ]
+    # One number per agency holds two counts: sent requests + ANSWERED_UNIT × answered ones (sums stay exact).
+    selects.append(
+        head.replace(
+            "r.sgn AS n", f"r.sgn * (1 + CASE WHEN {answered} THEN {ANSWERED_UNIT} ELSE 0 END) AS n"
+        ).format(m="ag", key="CAST(r.agency_id AS TEXT)")
+        + f" FROM {src} r WHERE {sent}"
+    )
     selects.append(
         head.format(m="doc", key="dk.kind") + f" FROM {src} r JOIN foia_requestdocument dl"
         " ON dl.request_id = r.id JOIN foia_document dk ON dk.id = dl.document_id"
@@ -255,7 +264,9 @@ SQLITE_TRIGGERS = [
     ("req_ins", "INSERT ON foia_recordsrequest", "", "request:new"),
     ("req_upd", f"UPDATE OF {', '.join(COUNTED)} ON foia_recordsrequest",
      " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in COUNTED), "request:upd"),
-    ("req_del", "DELETE ON foia_recordsrequest", "", "request:old"),
+    # Only while its agency exists (always, bar a flush that empties tables in any order with checks off).
+    ("req_del", "DELETE ON foia_recordsrequest",
+     "EXISTS (SELECT 1 FROM foia_agency WHERE id = OLD.agency_id)", "request:old"),
     ("link_ins", "INSERT ON foia_requestdocument", "", "link:new"),
     ("link_upd", "UPDATE OF request_id, document_id ON foia_requestdocument", "", "link:upd"),
     ("link_del", "DELETE ON foia_requestdocument", "", "link:old"),
@@ -409,7 +420,7 @@ def compact(conn=None) -> tuple[int, int]:
             cursor.execute(
                 f"WITH moved AS (DELETE FROM {TABLE} RETURNING {COLUMNS}),"
                 f" folded AS (INSERT INTO {TABLE} ({COLUMNS}) SELECT {group}, SUM(n) FROM moved"
-                f" GROUP BY {group} HAVING SUM(n) <> 0 RETURNING 1)"
+                f" GROUP BY {group} HAVING SUM(n) <> 0 ORDER BY {group} RETURNING 1)"
                 f" SELECT (SELECT COUNT(*) FROM moved), (SELECT COUNT(*) FROM folded)"
             )
             before, after = cursor.fetchone()

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Count, F, Func, IntegerField, Min, Q, QuerySet, Sum, Window
 
 from .appeals.stats import appeals_by_state
+from .dashboard_summary import AGENCY_MEASURES, ANSWERED_UNIT
 from .models import Agency, DashboardCount, DocumentKind, RecordsRequest, RequestDocument, Status
 from .models.request import CLOSED_STATUSES, OPEN_STATUSES
 
@@ -363,8 +364,9 @@ def dashboard_stats(*, stats_filter: StatsFilter | None = None, today: datetime.
     if scope is None:
         return live_dashboard_stats(stats_filter=stats_filter, today=today)
     queryset = stats_filter.apply(RecordsRequest.objects.all())
+    counts = DashboardCount.objects.filter(scope=scope[0], scope_key=scope[1])
     rows = (
-        DashboardCount.objects.filter(scope=scope[0], scope_key=scope[1])
+        counts.exclude(measure__in=AGENCY_MEASURES)
         .values_list("measure", "key")
         .annotate(total=Sum("n"))
         .order_by()
@@ -384,8 +386,10 @@ def dashboard_stats(*, stats_filter: StatsFilter | None = None, today: datetime.
         for k in DocumentKind
         if kinds.get(k.value)
     ]
-    # Agency measures are not kept per campaign (one request per agency there): a campaign counts them live.
-    never = _never_answered(queryset) if scope[0] == "c" else _summary_never_answered(queryset, measures)
+    if scope[0] == "c":
+        never = _campaign_never_answered(queryset, measures.get("unanswered", {}).get("", 0))
+    else:
+        never = _summary_never_answered(queryset, counts)
     return _assemble(
         stats_filter, queryset, today, totals, by_status, by_state, days, weeks, documents, never
     )
@@ -420,17 +424,36 @@ def _summary_core(measures: dict[str, dict[str, int]], today: datetime.date) -> 
     return totals, by_status, by_state
 
 
+def _campaign_never_answered(queryset: QuerySet, count: int) -> dict:
+    """_never_answered for one campaign, where an agency has one request: its sent, unanswered requests."""
+    rows = (
+        queryset.filter(sent_at__isnull=False, first_response_at__isnull=True)
+        .order_by("sent_at", "agency_id")
+        .values("agency_id", "agency__name", "agency__state", "sent_at")[:LIST_LIMIT]
+        if count
+        else []
+    )
+    agencies = [
+        {"id": row["agency_id"], "name": row["agency__name"], "state": row["agency__state"],
+         "first_sent": row["sent_at"], "requests": 1}
+        for row in rows
+    ]  # fmt: skip
+    return {"count": count, "agencies": agencies}
+
+
 NEVER_ANSWERED_IN_LIST = 1000  # more never-answered agencies than this: the oldest found with a subquery
 
 
-def _summary_never_answered(queryset: QuerySet, measures: dict[str, dict[str, int]]) -> dict:
+def _summary_never_answered(queryset: QuerySet, counts: QuerySet) -> dict:
     """Agencies sent requests that answered none (from the summary), and the oldest LIST_LIMIT of them."""
-    answered = measures.get("ag_ans", {})
-    never = [
-        int(agency)
-        for agency, sent in measures.get("ag_sent", {}).items()
-        if sent > 0 and not answered.get(agency)
-    ]
+    per_agency = (
+        counts.filter(measure="ag")
+        .values("key")
+        .annotate(total=Sum("n"))
+        .filter(total__gt=0, total__lt=ANSWERED_UNIT)  # sent some, answered none
+        .order_by()
+    )
+    never = [int(key) for key in per_agency.values_list("key", flat=True)]
     if not never:
         return {"count": 0, "agencies": []}
     if len(never) > NEVER_ANSWERED_IN_LIST:

@@ -298,3 +298,54 @@ def test_filters_the_summary_cannot_serve_are_counted_live(dataset, alice):
         assert dashboard_stats(stats_filter=stats_filter, today=TODAY) == live_dashboard_stats(
             stats_filter=stats_filter, today=TODAY
         )
+
+
+def test_many_never_answered_agencies_are_listed_through_a_subquery(dataset, monkeypatch):
+    from foia import stats
+
+    monkeypatch.setattr(stats, "NEVER_ANSWERED_IN_LIST", 0)
+    assert_summary_is_live()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_on_the_same_counts_neither_block_nor_lose_a_count():
+    """Two transactions move requests out of the same (status, state) counts at once: both commit, no drift.
+
+    Counter rows updated in place would make them wait on each other (and deadlock when they touch the
+    counts in opposite orders); the summary only appends rows, so on PostgreSQL neither waits on the other.
+    """
+    import threading
+
+    from django.db import connection
+
+    LawFactory(jurisdiction="MI")
+    agencies = [AgencyFactory(state="MI") for _ in range(15)]
+    campaigns = [CampaignFactory(), CampaignFactory()]
+    for campaign in campaigns:
+        for agency in agencies:
+            RecordsRequestFactory(campaign=campaign, agency=agency, status=Status.SENT, sent_at=at(TODAY))
+    barrier, errors = threading.Barrier(2), []
+
+    def work(campaign, to_status, order):
+        try:
+            barrier.wait(timeout=30)
+            with transaction.atomic():
+                for rr in RecordsRequest.objects.filter(campaign=campaign).order_by(order):
+                    rr.status, rr.first_response_at = to_status, at(TODAY, 15)
+                    rr.save()
+        except Exception as error:  # reported below, in the test's thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=work, args=(campaigns[0], Status.COMPLETED, "pk")),
+        threading.Thread(target=work, args=(campaigns[1], Status.PROCESSING, "-pk")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert RecordsRequest.objects.filter(status=Status.SENT).count() == 0
+    assert_summary_is_live()

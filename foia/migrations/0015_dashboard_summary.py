@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="dashboardcount",
-            index=models.Index(fields=["scope", "scope_key", "measure", "key"], name="dashcount_scope_key"),
+            index=models.Index(fields=["scope", "scope_key", "measure", "key", "n"], name="dashcount_scope_key"),
         ),
         migrations.RunPython(install, uninstall),
     ]

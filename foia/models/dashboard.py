@@ -20,7 +20,10 @@ class DashboardCount(models.Model):
     n = models.BigIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["scope", "scope_key", "measure", "key"], name="dashcount_scope_key")]
+        # n in the index too: a scope's totals are summed from the index alone (PostgreSQL index-only scan).
+        indexes = [
+            models.Index(fields=["scope", "scope_key", "measure", "key", "n"], name="dashcount_scope_key")
+        ]
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.scope_key} {self.measure}:{self.key} {self.n:+d}"
