@@ -113,9 +113,8 @@ def run_size(args, n_requests: int) -> None:
         started = time.perf_counter()
         rows, folded = compact()  # as the hourly beat task would
         took = time.perf_counter() - started
-        print(
-            f"\n{n_requests:,} requests, {args.agencies:,} agencies, {n_requests // 2:,} documents: {elapsed:.1f} s"
-        )
+        sizes = f"{n_requests:,} requests, {args.agencies:,} agencies, {n_requests // 2:,} documents"
+        print(f"\n{sizes} inserted in {elapsed:.1f} s")
         print(f"summary compacted {rows:,} -> {folded:,} rows in {took:.1f} s")
         connection.close()
         with connection.cursor() as cursor:

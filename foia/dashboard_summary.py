@@ -21,7 +21,9 @@ Measures (key in brackets):
   doc [document kind]               document links on the requests
 
 The week measures use settings.TIME_ZONE as it was when the triggers were installed (migration 0015, or the
-last `manage.py dashboard_summary rebuild`, which reinstalls them): change TIME_ZONE, run rebuild.
+last `manage.py dashboard_summary rebuild`, which reinstalls them): change TIME_ZONE, run rebuild. On SQLite
+they call Django's own SQL function for local dates, so requests are written through Django (not the sqlite3
+shell, which lacks it and refuses the change).
 """
 
 # ruff: noqa: S608 -- every SQL string here is built from this module's constants, never from input.
