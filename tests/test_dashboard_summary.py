@@ -349,3 +349,21 @@ def test_concurrent_writers_on_the_same_counts_neither_block_nor_lose_a_count():
     assert errors == []
     assert RecordsRequest.objects.filter(status=Status.SENT).count() == 0
     assert_summary_is_live()
+
+
+def test_summary_pages_keep_their_query_count_as_requests_grow(
+    victor_client, dataset, django_assert_num_queries
+):
+    # Session and user (2), filter choices for campaign and owner (2), recent campaigns (1), summary totals
+    # (1), never-answered agencies (1) and the oldest of them (1), longest overdue (1), appeals by state (1).
+    campaign = dataset[0][0]
+    counts = {}
+    for size in ("small", "large"):
+        if size == "large":
+            for agency in [AgencyFactory(state="TX") for _ in range(12)]:
+                RecordsRequestFactory(campaign=campaign, agency=agency, status=Status.SENT, sent_at=at(TODAY))
+        for url in ("/", f"/dashboard/campaigns/{campaign.pk}/"):
+            with django_assert_num_queries(10 if url == "/" else 8) as queries:
+                victor_client.get(url)
+            counts[size, url] = len(queries.captured_queries)
+    assert counts["small", "/"] == counts["large", "/"]
