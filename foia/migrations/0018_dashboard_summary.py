@@ -18,7 +18,7 @@ def uninstall(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("foia", "0014_appeals"),
+        ("foia", "0017_duplicate_groups"),
     ]
 
     operations = [
