@@ -278,17 +278,19 @@ def _sqlite_link_row(alias: str) -> str:
     return f"(SELECT {alias}.request_id AS request_id, {alias}.document_id AS document_id)"
 
 
+IN_USE = f"EXISTS (SELECT 1 FROM {TABLE})"
 SQLITE_TRIGGERS = [
     # (name, event clause, WHEN condition, source)
     ("req_ins", "INSERT ON foia_recordsrequest", "", "request:new"),
     ("req_upd", f"UPDATE OF {', '.join(COUNTED)} ON foia_recordsrequest",
      " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in COUNTED), "request:upd"),
-    # Only while its agency exists (always, bar a flush that empties tables in any order with checks off).
-    ("req_del", "DELETE ON foia_recordsrequest",
-     "EXISTS (SELECT 1 FROM foia_agency WHERE id = OLD.agency_id)", "request:old"),
+    # Deletes count only while the agency and some summary row exist: always while a request exists (its
+    # "n" rows are positive), but not during a flush, which empties the tables in any order with checks off.
+    ("req_del", "DELETE ON foia_recordsrequest", f"{IN_USE} AND EXISTS (SELECT 1 FROM foia_agency"
+     " WHERE id = OLD.agency_id)", "request:old"),
     ("link_ins", "INSERT ON foia_requestdocument", "", "link:new"),
     ("link_upd", "UPDATE OF request_id, document_id ON foia_requestdocument", "", "link:upd"),
-    ("link_del", "DELETE ON foia_requestdocument", "", "link:old"),
+    ("link_del", "DELETE ON foia_requestdocument", IN_USE, "link:old"),
     ("doc_upd", "UPDATE OF kind ON foia_document", "OLD.kind IS NOT NEW.kind", "doc:upd"),
     ("agency_upd", "UPDATE OF state ON foia_agency", "OLD.state IS NOT NEW.state", "agency:upd"),
 ]  # fmt: skip
