@@ -20,7 +20,7 @@ Measures (key in brackets):
                                     campaign has one request per agency)
   doc [document kind]               document links on the requests
 
-The week measures use settings.TIME_ZONE as it was when the triggers were installed (migration 0018, or the
+The week measures use settings.TIME_ZONE as it was when the triggers were installed (migration 0019, or the
 last `manage.py dashboard_summary rebuild`, which reinstalls them): change TIME_ZONE, run rebuild. On SQLite
 they call Django's own SQL function for local dates, so requests are written through Django (not the sqlite3
 shell, which lacks it and refuses the change).

@@ -18,7 +18,7 @@ def uninstall(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("foia", "0017_duplicate_groups"),
+        ("foia", "0018_search_refold"),
     ]
 
     operations = [
