@@ -15,12 +15,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from django.db import connection, transaction
-
 from ..models import DocumentPage, RecordsRequest
-from ..search.answers import NO, UNKNOWN, YES, document_statuses, phrase_query, unknown_reason
+from ..search.answers import YES, document_statuses, phrase_query
 from ..search.exact import page_snippet
-from ..search.rules import ALL, ANY, NEAR, Rule, RuleAnswer, near_enough
+from ..search.rules import ALL, ANY, Rule, RuleAnswer, campaign_pages, near_enough, rule_miss
 from ..search.text import Query
 
 BATCH = 2000
@@ -53,23 +51,6 @@ class _Phrase:
         return out
 
 
-def _pages(campaign_id: int, agency_ids: list[int] | None):
-    """rules._pages' rows (newest page first), streamed from one query."""
-    where, params = "r.campaign_id = %s", [campaign_id]
-    if agency_ids is not None:
-        where += f" AND r.agency_id IN ({', '.join(['%s'] * len(agency_ids))})"
-        params += list(agency_ids)
-    sql = f"""SELECT p.id, rd.id, p.document_id, p.number, r.agency_id, d.kind, p.search_text,
-        p.search_own_length, rd.filename FROM foia_documentpage p
-        JOIN foia_requestdocument rd ON rd.document_id = p.document_id
-        JOIN foia_recordsrequest r ON r.id = rd.request_id JOIN foia_document d ON d.id = p.document_id
-        WHERE {where} ORDER BY p.id DESC, rd.id"""  # noqa: S608
-    with transaction.atomic(), connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(BATCH):
-            yield from rows
-
-
 def evidence_answers(campaign, rules: dict[object, Rule], *, agency_ids: list[int] | None = None) -> dict:
     """{rule key: {agency id: RuleAnswer}}, as foia.search.rules.rule_answers answers it."""
     queries = {key: [phrase_query(p) for p in rule.phrases] for key, rule in rules.items()}
@@ -81,7 +62,7 @@ def evidence_answers(campaign, rules: dict[object, Rule], *, agency_ids: list[in
     found: dict = {key: {} for key in rules}  # key -> agency -> (row, phrase index, folded start or None)
     documents_all: dict = {key: defaultdict(lambda: defaultdict(dict)) for key in rules}
     checks = [(rule, phrases, found[key], documents_all[key]) for key, (rule, phrases) in usable.items()]
-    for row in _pages(campaign.pk, agency_ids):
+    for row in campaign_pages(campaign.pk, agency_ids):
         folded = row[6]
         if not folded:
             continue
@@ -142,7 +123,6 @@ def _decide(campaign, rules, queries, found, agency_ids) -> dict:
                 campaign, agency_ids=agency_ids, kinds=list(rule.kinds)
             )
         statuses = statuses_by_kinds[rule.kinds]
-        what = "documents" if not rule.kinds else "documents of kind " + "/".join(rule.kinds)
         answers = {}
         for agency_id in agencies:
             if agency_id in found[key]:
@@ -154,25 +134,6 @@ def _decide(campaign, rules, queries, found, agency_ids) -> dict:
                     page_id, snippet, rule.phrases[index],
                 )  # fmt: skip
                 continue
-            agency_statuses = statuses.get(agency_id, {})
-            total = sum(agency_statuses.values())
-            if total == 0:
-                answers[agency_id] = RuleAnswer(UNKNOWN, f"no {what} yet")
-            elif why := unknown_reason(agency_statuses):
-                answers[agency_id] = RuleAnswer(UNKNOWN, why)
-            else:
-                answers[agency_id] = RuleAnswer(NO, no_reason(rule, total))
+            answers[agency_id] = rule_miss(rule, statuses.get(agency_id, {}))
         out[key] = answers
     return out
-
-
-def no_reason(rule: Rule, total: int) -> str:
-    """Why a No (rules._no_reason's words)."""
-    plural = "s" if total != 1 else ""
-    if len(rule.phrases) == 1:
-        return f"none of its {total} document{plural} contains the phrase"
-    if rule.mode == ALL:
-        return f"none of its {total} document{plural} contains all {len(rule.phrases)} phrases"
-    if rule.mode == NEAR:
-        return f"none of its {total} document{plural} has the phrases within {rule.distance} words"
-    return f"none of its {total} document{plural} contains any of the {len(rule.phrases)} phrases"

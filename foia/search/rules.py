@@ -110,7 +110,7 @@ def _prefilter(query: Query) -> str:
     return max(query.groups[0][0].text.split("-"), key=len)
 
 
-def _pages(campaign_id: int, agency_ids: list[int] | None):
+def campaign_pages(campaign_id: int, agency_ids: list[int] | None):
     """(page id, link id, document id, number, agency id, kind, folded text, own length, filename),
     newest page first, from one query read in chunks (a server-side cursor on PostgreSQL), so memory
     stays flat and the database sorts once."""
@@ -136,7 +136,7 @@ def rule_answers(campaign, rules: dict, *, agency_ids: list[int] | None = None) 
     checks = {key: [_prefilter(q) for q in qs] for key, qs in usable.items()}
     found: dict = {key: {} for key in rules}  # key -> agency -> (row, phrase index)
     documents_all: dict = {key: defaultdict(lambda: defaultdict(dict)) for key in rules}
-    for row in _pages(campaign.pk, agency_ids):
+    for row in campaign_pages(campaign.pk, agency_ids):
         _page_id, _link, document_id, _number, agency_id, kind, folded, own, _name = row
         if not folded:
             continue
@@ -189,7 +189,6 @@ def _decide(campaign, rules, queries, found, agency_ids) -> dict:
                 campaign, agency_ids=agency_ids, kinds=list(rule.kinds)
             )
         statuses = statuses_by_kinds[rule.kinds]
-        what = "documents" if not rule.kinds else "documents of kind " + "/".join(rule.kinds)
         answers = {}
         for agency_id in agencies:
             if agency_id in found[key]:
@@ -208,20 +207,27 @@ def _decide(campaign, rules, queries, found, agency_ids) -> dict:
                     rule.phrases[index],
                 )
                 continue
-            agency_statuses = statuses.get(agency_id, {})
-            total = sum(agency_statuses.values())
-            if total == 0:
-                answers[agency_id] = RuleAnswer(UNKNOWN, f"no {what} yet")
-            elif why := unknown_reason(agency_statuses):
-                answers[agency_id] = RuleAnswer(UNKNOWN, why)
-            else:
-                plural = "s" if total != 1 else ""
-                answers[agency_id] = RuleAnswer(NO, _no_reason(rule, total, plural))
+            answers[agency_id] = rule_miss(rule, statuses.get(agency_id, {}))
         out[key] = answers
     return out
 
 
-def _no_reason(rule: Rule, total: int, plural: str) -> str:
+def rule_miss(rule: Rule, agency_statuses: dict) -> RuleAnswer:
+    """An agency none of whose documents matched: Unknown (nothing yet, awaiting OCR, failed) or No.
+
+    `agency_statuses` counts the agency's documents (of the rule's kinds) by extraction status."""
+    total = sum(agency_statuses.values())
+    if total == 0:
+        what = "documents" if not rule.kinds else "documents of kind " + "/".join(rule.kinds)
+        return RuleAnswer(UNKNOWN, f"no {what} yet")
+    if why := unknown_reason(agency_statuses):
+        return RuleAnswer(UNKNOWN, why)
+    return RuleAnswer(NO, no_reason(rule, total))
+
+
+def no_reason(rule: Rule, total: int) -> str:
+    """Why a No: how many documents were read and what none of them contains."""
+    plural = "s" if total != 1 else ""
     if len(rule.phrases) == 1:
         return f"none of its {total} document{plural} contains the phrase"
     if rule.mode == ALL:
